@@ -1,0 +1,21 @@
+package khipu
+
+import (
+	"context"
+	"net/http"
+)
+
+// BanksService lists the banks that can pay this collection account.
+type BanksService struct{ client *Client }
+
+// List returns the banks that can pay this collection account
+// (GET /banks).
+func (s *BanksService) List(ctx context.Context) ([]Bank, error) {
+	var out struct {
+		Banks []Bank `json:"banks"`
+	}
+	if err := s.client.call(ctx, http.MethodGet, "/banks", nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Banks, nil
+}

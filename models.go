@@ -1,0 +1,516 @@
+package khipu
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// PaymentStatus is the state of a payment as Khipu reports it.
+type PaymentStatus string
+
+// The states of a payment. Only StatusDone means the money has arrived.
+const (
+	StatusPending   PaymentStatus = "pending"
+	StatusVerifying PaymentStatus = "verifying"
+	StatusDone      PaymentStatus = "done"
+)
+
+// StatusDetail refines PaymentStatus.
+type StatusDetail string
+
+// The status details Khipu documents.
+const (
+	StatusDetailPending              StatusDetail = "pending"
+	StatusDetailNormal               StatusDetail = "normal"
+	StatusDetailMarkedPaidByReceiver StatusDetail = "marked-paid-by-receiver"
+	StatusDetailRejectedByPayer      StatusDetail = "rejected-by-payer"
+	StatusDetailMarkedAsAbuse        StatusDetail = "marked-as-abuse"
+	StatusDetailReversed             StatusDetail = "reversed"
+)
+
+// PaymentMethodID is how a payment was paid.
+type PaymentMethodID string
+
+// The payment methods Khipu documents. "webpay_crebit_psp" is Khipu's own
+// spelling.
+const (
+	PaymentMethodRegularTransfer    PaymentMethodID = "regular_transfer"
+	PaymentMethodSimplifiedTransfer PaymentMethodID = "simplified_transfer"
+	PaymentMethodWebpayPSP          PaymentMethodID = "webpay_psp"
+	PaymentMethodWebpayDebitPSP     PaymentMethodID = "webpay_debit_psp"
+	PaymentMethodWebpayCreditPSP    PaymentMethodID = "webpay_crebit_psp"
+	PaymentMethodNotAvailable       PaymentMethodID = "not_available"
+)
+
+// Bank is a bank that can pay this collection account (GET /banks).
+type Bank struct {
+	BankID    string `json:"bank_id"`
+	Name      string `json:"name"`
+	Message   string `json:"message"`
+	MinAmount Amount `json:"min_amount"`
+	Type      string `json:"type"`
+	Parent    string `json:"parent"`
+	LogoURL   string `json:"logo_url,omitempty"`
+}
+
+// PaymentMethod is a payment method available to a collection account
+// (GET /merchants/{id}/paymentMethods).
+type PaymentMethod struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	LogoURL string `json:"logo_url"`
+}
+
+// PaymentCreated is Khipu's answer to Payments.Create: the payment's id and
+// the URLs to send the payer to.
+type PaymentCreated struct {
+	PaymentID             string `json:"payment_id"`
+	PaymentURL            string `json:"payment_url"`
+	SimplifiedTransferURL string `json:"simplified_transfer_url"`
+	TransferURL           string `json:"transfer_url"`
+	WebpayURL             string `json:"webpay_url"`
+	AppURL                string `json:"app_url"`
+	ReadyForTerminal      bool   `json:"ready_for_terminal"`
+}
+
+// Payment is a payment as Khipu reports it (GET /payments/{id} and
+// GET /payments?notification_token=...).
+//
+// Before delivering an order, check it with Check, never by trusting the
+// payer's return to ReturnURL.
+type Payment struct {
+	PaymentID             string          `json:"payment_id"`
+	PaymentURL            string          `json:"payment_url"`
+	SimplifiedTransferURL string          `json:"simplified_transfer_url"`
+	TransferURL           string          `json:"transfer_url"`
+	WebpayURL             string          `json:"webpay_url"`
+	AppURL                string          `json:"app_url"`
+	ReadyForTerminal      bool            `json:"ready_for_terminal"`
+	NotificationToken     string          `json:"notification_token"`
+	ReceiverID            string          `json:"receiver_id"` // Khipu sends a number; compare with Client.ReceiverID
+	ConciliationDate      time.Time       `json:"conciliation_date"`
+	Subject               string          `json:"subject"`
+	Amount                Amount          `json:"amount"`
+	Currency              string          `json:"currency"`
+	Status                PaymentStatus   `json:"status"`
+	StatusDetail          StatusDetail    `json:"status_detail"`
+	Body                  string          `json:"body"`
+	PictureURL            string          `json:"picture_url"`
+	ReceiptURL            string          `json:"receipt_url"`
+	ReturnURL             string          `json:"return_url"`
+	CancelURL             string          `json:"cancel_url"`
+	NotifyURL             string          `json:"notify_url"`
+	NotifyAPIVersion      string          `json:"notify_api_version"`
+	ExpiresDate           time.Time       `json:"expires_date"`
+	AttachmentURLs        []string        `json:"attachment_urls"`
+	Bank                  string          `json:"bank"`
+	BankID                string          `json:"bank_id"`
+	PayerName             string          `json:"payer_name"`
+	PayerEmail            string          `json:"payer_email"`
+	PersonalIdentifier    string          `json:"personal_identifier"`
+	BankAccountNumber     string          `json:"bank_account_number"`
+	OutOfDateConciliation bool            `json:"out_of_date_conciliation"`
+	TransactionID         string          `json:"transaction_id"`
+	Custom                string          `json:"custom"`
+	ResponsibleUserEmail  string          `json:"responsible_user_email"`
+	SendReminders         bool            `json:"send_reminders"`
+	SendEmail             bool            `json:"send_email"`
+	PaymentMethod         PaymentMethodID `json:"payment_method"`
+	FundsSource           string          `json:"funds_source"`
+}
+
+// UnmarshalJSON decodes Khipu's JSON: receiver_id as a number or a string,
+// dates as ISO-8601 strings, empty or null.
+func (p *Payment) UnmarshalJSON(b []byte) error {
+	type plain Payment
+	aux := struct {
+		*plain
+		ReceiverID       flexString `json:"receiver_id"`
+		ConciliationDate flexTime   `json:"conciliation_date"`
+		ExpiresDate      flexTime   `json:"expires_date"`
+	}{plain: (*plain)(p)}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	p.ReceiverID = string(aux.ReceiverID)
+	p.ConciliationDate = time.Time(aux.ConciliationDate)
+	p.ExpiresDate = time.Time(aux.ExpiresDate)
+	return nil
+}
+
+// Success is Khipu's answer to Delete, Confirm and Refund.
+type Success struct {
+	Message string `json:"message"`
+}
+
+// ReceiverCreated is Khipu's answer to Receivers.Create: the new collection
+// account's credentials. Its printed form never shows Secret.
+type ReceiverCreated struct {
+	ReceiverID string `json:"receiver_id"`
+	Secret     string `json:"secret"`
+}
+
+// UnmarshalJSON accepts receiver_id as a number or a string.
+func (r *ReceiverCreated) UnmarshalJSON(b []byte) error {
+	var aux struct {
+		ReceiverID flexString `json:"receiver_id"`
+		Secret     string     `json:"secret"`
+	}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	r.ReceiverID, r.Secret = string(aux.ReceiverID), aux.Secret
+	return nil
+}
+
+// String shows the receiver id and hides the secret.
+func (r ReceiverCreated) String() string {
+	return "khipu.ReceiverCreated{ReceiverID: " + strconv.Quote(r.ReceiverID) + ", Secret: [redacted]}"
+}
+
+// GoString hides the secret from %#v.
+func (r ReceiverCreated) GoString() string { return r.String() }
+
+// Format hides the secret from every verb, %x and %q included.
+func (r ReceiverCreated) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(r.String())) }
+
+// PaymentCreateParams are the parameters of Payments.Create. Subject,
+// Currency and Amount are required; a zero optional field is not sent.
+//
+// SendEmail and SendReminders are sent only when true: Khipu's default for
+// both is false, so leaving out false asks for exactly the same thing.
+type PaymentCreateParams struct {
+	Subject                      string    `url:"subject"`
+	Currency                     string    `url:"currency"`
+	Amount                       Amount    `url:"amount"`
+	TransactionID                string    `url:"transaction_id,omitempty"`
+	Custom                       string    `url:"custom,omitempty"`
+	Body                         string    `url:"body,omitempty"`
+	BankID                       string    `url:"bank_id,omitempty"`
+	ReturnURL                    string    `url:"return_url,omitempty"`
+	CancelURL                    string    `url:"cancel_url,omitempty"`
+	PictureURL                   string    `url:"picture_url,omitempty"`
+	NotifyURL                    string    `url:"notify_url,omitempty"`
+	ContractURL                  string    `url:"contract_url,omitempty"`
+	NotifyAPIVersion             string    `url:"notify_api_version,omitempty"` // set to "1.3" when NotifyURL is set and this is empty
+	ExpiresDate                  time.Time `url:"expires_date,omitempty"`
+	SendEmail                    bool      `url:"send_email,omitempty"`
+	PayerName                    string    `url:"payer_name,omitempty"`
+	PayerEmail                   string    `url:"payer_email,omitempty"`
+	SendReminders                bool      `url:"send_reminders,omitempty"`
+	ResponsibleUserEmail         string    `url:"responsible_user_email,omitempty"`
+	FixedPayerPersonalIdentifier string    `url:"fixed_payer_personal_identifier,omitempty"`
+	IntegratorFee                Amount    `url:"integrator_fee,omitempty"`
+	CollectAccountUUID           string    `url:"collect_account_uuid,omitempty"`
+	ConfirmTimeoutDate           time.Time `url:"confirm_timeout_date,omitempty"`
+	MandatoryPaymentMethod       string    `url:"mandatory_payment_method,omitempty"`
+}
+
+// RefundParams are the parameters of Payments.Refund. A zero Amount refunds
+// the whole payment.
+type RefundParams struct {
+	Amount Amount `url:"amount,omitempty"`
+}
+
+// ReceiverCreateParams are the parameters of Receivers.Create. Every field
+// but the bank account, NotifyURL and RenditionURL is required.
+type ReceiverCreateParams struct {
+	AdminFirstName        string `url:"admin_first_name"`
+	AdminLastName         string `url:"admin_last_name"`
+	AdminEmail            string `url:"admin_email"`
+	CountryCode           string `url:"country_code"`
+	BusinessIdentifier    string `url:"business_identifier"`
+	BusinessCategory      string `url:"business_category"`
+	BusinessName          string `url:"business_name"`
+	BusinessPhone         string `url:"business_phone"`
+	BusinessAddressLine1  string `url:"business_address_line_1"`
+	BusinessAddressLine2  string `url:"business_address_line_2"`
+	BusinessAddressLine3  string `url:"business_address_line_3"`
+	ContactFullName       string `url:"contact_full_name"`
+	ContactJobTitle       string `url:"contact_job_title"`
+	ContactEmail          string `url:"contact_email"`
+	ContactPhone          string `url:"contact_phone"`
+	BankAccountBankID     string `url:"bank_account_bank_id,omitempty"`
+	BankAccountIdentifier string `url:"bank_account_identifier,omitempty"`
+	BankAccountName       string `url:"bank_account_name,omitempty"`
+	BankAccountNumber     string `url:"bank_account_number,omitempty"`
+	NotifyURL             string `url:"notify_url,omitempty"`
+	RenditionURL          string `url:"rendition_url,omitempty"`
+}
+
+// flexString decodes a JSON string or number (Khipu sends receiver_id as a
+// number) into its exact text.
+type flexString string
+
+func (s *flexString) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case bytes.Equal(b, []byte("null")):
+		*s = ""
+	case len(b) > 0 && b[0] == '"':
+		var v string
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*s = flexString(v)
+	default:
+		var n json.Number
+		if err := json.Unmarshal(b, &n); err != nil {
+			return fmt.Errorf("want a string or a number, got %.40s", b)
+		}
+		*s = flexString(n)
+	}
+	return nil
+}
+
+// flexTime decodes Khipu's ISO-8601 dates; an empty string or null is the
+// zero time.
+type flexTime time.Time
+
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999Z0700",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05",
+	"2006-01-02",
+}
+
+func (t *flexTime) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
+		*t = flexTime{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("want a date string, got %.40s", b)
+	}
+	if s == "" {
+		*t = flexTime{}
+		return nil
+	}
+	for _, layout := range timeLayouts {
+		if v, err := time.Parse(layout, s); err == nil {
+			*t = flexTime(v)
+			return nil
+		}
+	}
+	return fmt.Errorf("date %q is not ISO-8601", s)
+}
+
+// Amount is an exact decimal amount of money with at most 4 decimal places
+// (Khipu's limit). It is never a float: it parses from and prints to decimal
+// text exactly, and two Amounts compare with ==. The zero value is 0.
+type Amount struct {
+	units int64 // in 1/10000 of the currency unit
+}
+
+const (
+	amountScale    = 10000
+	amountDecimals = 4
+	maxWhole       = math.MaxInt64 / amountScale
+)
+
+// invalidAmount marks an Amount NewAmount could not represent; it is never
+// sent (validation rejects it) and prints as "invalid".
+var invalidAmount = Amount{units: math.MinInt64}
+
+// NewAmount returns the whole amount whole: NewAmount(1000) is 1000 (for
+// example CLP, which has no decimals). A negative amount is kept so that
+// validation can reject it with a clear error rather than lose it.
+func NewAmount(whole int64) Amount {
+	if whole > maxWhole || whole < -maxWhole {
+		return invalidAmount
+	}
+	return Amount{units: whole * amountScale}
+}
+
+// ParseAmount parses a non-negative decimal such as "1000", "19.99" or
+// "0.0001": digits, optionally a '.' and 1 to 4 more digits. It rejects
+// thousands separators ("1,000"), exponents ("1e3"), signs, NaN, Inf, spaces
+// and a fifth decimal.
+func ParseAmount(s string) (Amount, error) {
+	a, err := parseAmount(s)
+	if err != nil {
+		return Amount{}, &AmountError{Input: s, Reason: err.Error()}
+	}
+	return a, nil
+}
+
+// MustParseAmount is ParseAmount for constants known to be valid; it panics
+// on an invalid amount, so never pass it user input.
+func MustParseAmount(s string) Amount {
+	a, err := ParseAmount(s)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
+
+var (
+	errAmountEmpty     = errors.New("empty")
+	errAmountSyntax    = errors.New("want digits with an optional '.' and up to 4 decimals")
+	errAmountDecimals  = errors.New("more than 4 decimal places")
+	errAmountTooLarge  = errors.New("too large")
+	errAmountNoDigits  = errors.New("a '.' needs digits on both sides")
+	errAmountNegative  = errors.New("negative amounts are not allowed")
+	errAmountLongInput = errors.New("too long")
+)
+
+func parseAmount(s string) (Amount, error) {
+	switch {
+	case s == "":
+		return Amount{}, errAmountEmpty
+	case len(s) > 40:
+		return Amount{}, errAmountLongInput
+	case s[0] == '-':
+		return Amount{}, errAmountNegative
+	}
+	var whole, frac int64
+	i := 0
+	for ; i < len(s) && '0' <= s[i] && s[i] <= '9'; i++ {
+		if whole > (maxWhole-9)/10 {
+			return Amount{}, errAmountTooLarge
+		}
+		whole = whole*10 + int64(s[i]-'0')
+	}
+	if i == 0 {
+		if s[0] == '.' {
+			return Amount{}, errAmountNoDigits
+		}
+		return Amount{}, errAmountSyntax
+	}
+	if i < len(s) {
+		if s[i] != '.' {
+			return Amount{}, errAmountSyntax
+		}
+		i++
+		start := i
+		for ; i < len(s) && '0' <= s[i] && s[i] <= '9'; i++ {
+			if i-start == amountDecimals {
+				return Amount{}, errAmountDecimals
+			}
+			frac = frac*10 + int64(s[i]-'0')
+		}
+		if i < len(s) {
+			return Amount{}, errAmountSyntax
+		}
+		if i == start {
+			return Amount{}, errAmountNoDigits
+		}
+		for d := i - start; d < amountDecimals; d++ {
+			frac *= 10
+		}
+	}
+	return Amount{units: whole*amountScale + frac}, nil
+}
+
+// String returns the canonical decimal form: "1000", "19.99", "0.0001" (no
+// trailing zeros, no exponent, no thousands separator).
+func (a Amount) String() string {
+	var buf [24]byte
+	return string(a.appendText(buf[:0]))
+}
+
+func (a Amount) appendText(dst []byte) []byte {
+	if a == invalidAmount {
+		return append(dst, "invalid"...)
+	}
+	u := a.units
+	if u < 0 {
+		dst = append(dst, '-')
+		u = -u
+	}
+	dst = strconv.AppendInt(dst, u/amountScale, 10)
+	frac := u % amountScale
+	if frac == 0 {
+		return dst
+	}
+	digits := amountDecimals
+	for frac%10 == 0 {
+		frac /= 10
+		digits--
+	}
+	dst = append(dst, '.')
+	s := strconv.AppendInt(nil, frac, 10)
+	for n := len(s); n < digits; n++ {
+		dst = append(dst, '0')
+	}
+	return append(dst, s...)
+}
+
+// IsZero reports whether a is 0.
+func (a Amount) IsZero() bool { return a.units == 0 }
+
+// valid reports whether a can be sent to Khipu: representable and not
+// negative.
+func (a Amount) valid() bool { return a.units >= 0 }
+
+// MarshalJSON writes a as a JSON number in its canonical decimal form.
+func (a Amount) MarshalJSON() ([]byte, error) {
+	if a == invalidAmount {
+		return nil, errors.New("khipu: cannot marshal an invalid Amount")
+	}
+	return a.appendText(nil), nil
+}
+
+// UnmarshalJSON reads a JSON number or string exactly (never through a
+// float). null is zero.
+func (a *Amount) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if bytes.Equal(b, []byte("null")) {
+		*a = Amount{}
+		return nil
+	}
+	s := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return &AmountError{Input: string(b), Reason: "not a JSON string"}
+		}
+	}
+	v, err := parseJSONAmount(s)
+	if err != nil {
+		return &AmountError{Input: s, Reason: err.Error()}
+	}
+	*a = v
+	return nil
+}
+
+// parseJSONAmount also accepts the trailing zeros a JSON encoder may write
+// past the fourth decimal ("1000.000000"), since they change nothing.
+func parseJSONAmount(s string) (Amount, error) {
+	if dot := strings.IndexByte(s, '.'); dot >= 0 && len(s)-dot-1 > amountDecimals {
+		trimmed := s
+		for len(trimmed)-dot-1 > amountDecimals && trimmed[len(trimmed)-1] == '0' {
+			trimmed = trimmed[:len(trimmed)-1]
+		}
+		s = trimmed
+	}
+	return parseAmount(s)
+}
+
+// MarshalText writes a in its canonical decimal form.
+func (a Amount) MarshalText() ([]byte, error) { return a.appendText(nil), nil }
+
+// UnmarshalText parses text with ParseAmount.
+func (a *Amount) UnmarshalText(text []byte) error {
+	v, err := ParseAmount(string(text))
+	if err != nil {
+		return err
+	}
+	*a = v
+	return nil
+}
+
+// EncodeValues form-encodes a as its canonical decimal text (it implements
+// go-querystring's Encoder).
+func (a Amount) EncodeValues(key string, v *url.Values) error {
+	v.Set(key, a.String())
+	return nil
+}

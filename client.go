@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-querystring/query"
@@ -189,7 +190,9 @@ func (c *Client) call(ctx context.Context, method, path string, params any, out 
 		return &ParamError{Param: "ctx", Reason: "is nil"}
 	}
 	var values url.Values
-	if params != nil {
+	if fe, ok := params.(formEncoder); ok {
+		values = fe.formValues()
+	} else if params != nil {
 		v, err := query.Values(params)
 		if err != nil {
 			return fmt.Errorf("khipu: encoding parameters: %w", err)
@@ -210,8 +213,11 @@ func (c *Client) call(ctx context.Context, method, path string, params any, out 
 	for attempt := 1; ; attempt++ {
 		o := c.attempt(ctx, method, path, target, auth, encoded, attempt)
 		if o.err == nil {
-			return c.decode(method, path, o.status, o.body, out)
+			err := c.decode(method, path, o.status, o.body, out)
+			putBody(o.buf) // decode copied what it keeps
+			return err
 		}
+		putBody(o.buf) // errors hold copies of the body
 		if ctx.Err() != nil {
 			return fmt.Errorf("khipu: %s %s: %w", method, path, ctx.Err())
 		}
@@ -228,10 +234,15 @@ func (c *Client) call(ctx context.Context, method, path string, params any, out 
 	}
 }
 
+// formEncoder is implemented by the params of hot calls, which encode
+// themselves exactly as query.Values would, without its reflection.
+type formEncoder interface{ formValues() url.Values }
+
 // outcome is the result of one attempt.
 type outcome struct {
 	status     int
-	body       []byte // a 2xx response's body, read whole
+	body       []byte  // a 2xx response's body, read whole
+	buf        *[]byte // the pooled buffer body lives in, for putBody
 	err        error
 	retryable  bool   // a read may be retried after this failure
 	retryAfter string // the response's Retry-After header
@@ -248,11 +259,15 @@ func (c *Client) attempt(ctx context.Context, method, path, target, auth, form s
 	if err != nil {
 		return outcome{err: fmt.Errorf("khipu: %s %s: building request: %w", method, path, err)}
 	}
-	req.Header.Set("Authorization", auth)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
+	// What Header.Set does, with one allocation for the four values: the
+	// keys are already canonical.
+	hv := [...]string{auth, "application/json", c.userAgent, "application/x-www-form-urlencoded"}
+	vals := hv[:]
+	req.Header["Authorization"] = vals[0:1:1]
+	req.Header["Accept"] = vals[1:2:2]
+	req.Header["User-Agent"] = vals[2:3:3]
 	if method == http.MethodPost {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header["Content-Type"] = vals[3:4:4]
 	}
 	start := time.Now()
 	resp, err := c.hc.Do(req)
@@ -262,7 +277,9 @@ func (c *Client) attempt(ctx context.Context, method, path, target, auth, form s
 		return o
 	}
 	o := outcome{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After")}
-	raw, readErr := readBody(resp)
+	var readErr error
+	o.buf, readErr = readBody(resp)
+	raw := *o.buf
 	switch {
 	case errors.Is(readErr, errBodyTooLarge):
 		o.err = newUnexpected(resp.StatusCode, raw, "body larger than "+strconv.Itoa(maxResponseBody)+" bytes", nil)
@@ -283,19 +300,53 @@ func (c *Client) attempt(ctx context.Context, method, path, target, auth, form s
 
 var errBodyTooLarge = errors.New("response body too large")
 
-// readBody reads at most maxResponseBody bytes and always closes the body.
-// A body read to its end lets the connection be reused; one over the cap is
-// abandoned rather than downloaded.
-func readBody(resp *http.Response) ([]byte, error) {
+// bodyPool recycles response buffers: a call's body is garbage as soon as it
+// is decoded (json.Unmarshal and every error copy what they keep), so
+// steady-state calls read their bodies without allocating.
+var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+// putBody returns a buffer from readBody to the pool; the bytes in it must
+// no longer be used. Buffers that grew large are left to the collector.
+func putBody(buf *[]byte) {
+	if buf != nil && cap(*buf) <= 64<<10 {
+		*buf = (*buf)[:0]
+		bodyPool.Put(buf)
+	}
+}
+
+// readBody reads at most maxResponseBody bytes into a pooled buffer (give it
+// back with putBody) and always closes the body. A body read to its end lets
+// the connection be reused; one over the cap is abandoned rather than
+// downloaded. It is io.ReadAll(io.LimitReader(...)) with a reused buffer
+// sized from Content-Length.
+func readBody(resp *http.Response) (*[]byte, error) {
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
-	if err != nil {
-		return raw, err
+	buf := bodyPool.Get().(*[]byte)
+	b := (*buf)[:0]
+	if n := resp.ContentLength; n > int64(cap(b)) && n <= maxResponseBody {
+		b = make([]byte, 0, n)
 	}
-	if len(raw) > maxResponseBody {
-		return raw, errBodyTooLarge
+	for {
+		if len(b) > maxResponseBody {
+			*buf = b
+			return buf, errBodyTooLarge
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow
+		}
+		n, err := resp.Body.Read(b[len(b):min(cap(b), maxResponseBody+1)])
+		b = b[:len(b)+n]
+		if err != nil {
+			*buf = b
+			if err == io.EOF {
+				if len(b) > maxResponseBody {
+					return buf, errBodyTooLarge
+				}
+				return buf, nil
+			}
+			return buf, err
+		}
 	}
-	return raw, nil
 }
 
 // khipuError is the JSON body of Khipu's error responses.
@@ -327,12 +378,22 @@ func checkResponse(status int, body []byte) error {
 	}
 }
 
+// bodyDecoder is implemented by models whose UnmarshalJSON decodes the whole
+// document itself; decode calls it directly to save a pass over the body.
+type bodyDecoder interface{ decodeBody(body []byte) error }
+
 // decode reads a successful response into out.
 func (c *Client) decode(method, path string, status int, body []byte, out any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return newUnexpected(status, nil, method+" "+path+": empty body where JSON was expected", nil)
 	}
-	if err := json.Unmarshal(body, out); err != nil {
+	var err error
+	if d, ok := out.(bodyDecoder); ok {
+		err = d.decodeBody(body)
+	} else {
+		err = json.Unmarshal(body, out)
+	}
+	if err != nil {
 		if _, secret := out.(*ReceiverCreated); secret {
 			body = []byte("[redacted: this response carries a secret]")
 		}

@@ -19,14 +19,24 @@ import (
 // concurrent use. Its printed form never shows the secret.
 type Signer struct {
 	receiverID string
-	macs       sync.Pool // of hash.Hash keyed with the secret
+	macs       sync.Pool // of *macState keyed with the secret
+}
+
+// macState is what one signature needs, pooled so that signing allocates
+// only the header string it returns.
+type macState struct {
+	mac hash.Hash // HMAC-SHA256 keyed with the secret
+	buf []byte    // the string to sign
+	sum [sha256.Size]byte
 }
 
 // New returns a Signer for the account receiverID with the given secret.
 func New(receiverID, secret string) *Signer {
 	key := []byte(secret)
 	s := &Signer{receiverID: receiverID}
-	s.macs.New = func() any { return hmac.New(sha256.New, key) }
+	s.macs.New = func() any {
+		return &macState{mac: hmac.New(sha256.New, key), buf: make([]byte, 0, 512)}
+	}
 	return s
 }
 
@@ -41,20 +51,17 @@ func (s *Signer) GoString() string { return s.String() }
 // Authorization returns the value of the Authorization header for a request:
 // "<receiver_id>:<hash>".
 func (s *Signer) Authorization(method, rawURL string, params url.Values) string {
-	var sum [sha256.Size]byte
-	s.sum(&sum, method, rawURL, params)
-	buf := make([]byte, 0, len(s.receiverID)+1+2*sha256.Size)
-	buf = append(buf, s.receiverID...)
+	var arr [128]byte // on the stack: the returned string is the only allocation
+	buf := append(arr[:0], s.receiverID...)
 	buf = append(buf, ':')
-	buf = hex.AppendEncode(buf, sum[:])
+	buf = s.appendHash(buf, method, rawURL, params)
 	return string(buf)
 }
 
 // Hash returns the lowercase hex HMAC-SHA256 of the string to sign.
 func (s *Signer) Hash(method, rawURL string, params url.Values) string {
-	var sum [sha256.Size]byte
-	s.sum(&sum, method, rawURL, params)
-	return hex.EncodeToString(sum[:])
+	var arr [2 * sha256.Size]byte
+	return string(s.appendHash(arr[:0], method, rawURL, params))
 }
 
 // Valid reports whether header is a correct Authorization header for the
@@ -65,20 +72,18 @@ func (s *Signer) Valid(header, method, rawURL string, params url.Values) bool {
 	return hmac.Equal([]byte(header), []byte(want))
 }
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-
-func (s *Signer) sum(out *[sha256.Size]byte, method, rawURL string, params url.Values) {
-	bp := bufPool.Get().(*[]byte)
-	buf := AppendStringToSign((*bp)[:0], method, rawURL, params)
-	mac := s.macs.Get().(hash.Hash)
-	mac.Reset()
-	mac.Write(buf)
-	mac.Sum(out[:0])
-	s.macs.Put(mac)
-	if cap(buf) <= 64<<10 { // keep huge buffers out of the pool
-		*bp = buf
-		bufPool.Put(bp)
+// appendHash appends the lowercase hex HMAC-SHA256 of the string to sign.
+func (s *Signer) appendHash(dst []byte, method, rawURL string, params url.Values) []byte {
+	st := s.macs.Get().(*macState)
+	st.buf = AppendStringToSign(st.buf[:0], method, rawURL, params)
+	st.mac.Reset()
+	st.mac.Write(st.buf)
+	dst = hex.AppendEncode(dst, st.mac.Sum(st.sum[:0]))
+	if cap(st.buf) > 64<<10 { // keep huge buffers out of the pool
+		st.buf = nil
 	}
+	s.macs.Put(st)
+	return dst
 }
 
 // StringToSign returns the string Khipu signs for a request:
@@ -122,19 +127,30 @@ func AppendStringToSign(dst []byte, method, rawURL string, params url.Values) []
 // A-Z a-z 0-9 - _ . ~ becomes %XX with upper-case hex digits.
 func Escape(s string) string { return string(AppendEscape(nil, s)) }
 
-// AppendEscape appends the RFC 3986 encoding of s to dst.
+// AppendEscape appends the RFC 3986 encoding of s to dst. Runs of
+// unreserved bytes are copied whole.
 func AppendEscape(dst []byte, s string) []byte {
 	const hexDigits = "0123456789ABCDEF"
+	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if unreserved(c) {
-			dst = append(dst, c)
+		if unreservedTable[c] {
 			continue
 		}
+		dst = append(dst, s[start:i]...)
 		dst = append(dst, '%', hexDigits[c>>4], hexDigits[c&15])
+		start = i + 1
 	}
-	return dst
+	return append(dst, s[start:]...)
 }
+
+// unreservedTable[c] is unreserved(c), looked up in the hot loop.
+var unreservedTable = func() (t [256]bool) {
+	for c := range t {
+		t[c] = unreserved(byte(c))
+	}
+	return t
+}()
 
 func unreserved(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||

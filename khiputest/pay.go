@@ -1,0 +1,147 @@
+package khiputest
+
+import (
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Pay plays the payer and Khipu: it marks the pending payment paymentID as
+// done, as Khipu does once the transfer is reconciled, and then POSTs Khipu's
+// notification (api_version=1.3&notification_token=...) to the payment's
+// notify_url, waiting up to 30 s for the answer, as Khipu does.
+//
+// It fails when there is no such payment or it is not pending (already paid,
+// deleted, or past its expires_date), and when the notification could not be
+// delivered or was answered with anything but a 2xx status; in that last case
+// the payment stays paid, as it does at Khipu, which would notify again later
+// (Notify does that).
+func (s *Server) Pay(paymentID string) error {
+	s.mu.Lock()
+	p := s.payments[paymentID]
+	switch {
+	case p == nil:
+		s.mu.Unlock()
+		return fmt.Errorf("khiputest: no payment %q", paymentID)
+	case p.deleted:
+		s.mu.Unlock()
+		return fmt.Errorf("khiputest: payment %s was deleted", paymentID)
+	case p.status != statusPending:
+		s.mu.Unlock()
+		return fmt.Errorf("khiputest: payment %s is %s, not pending", paymentID, p.status)
+	case !p.expires.IsZero() && !time.Now().Before(p.expires):
+		s.mu.Unlock()
+		return fmt.Errorf("khiputest: payment %s expired at %s", paymentID, p.expires.Format(time.RFC3339))
+	}
+	p.status, p.statusDetail, p.conciliation = statusDone, detailNormal, time.Now().UTC().Truncate(time.Second)
+	s.mu.Unlock()
+	return s.Notify(paymentID)
+}
+
+// Notify POSTs Khipu's notification of the paid payment paymentID to its
+// notify_url again, as Khipu does when a shop did not answer the first one,
+// or sends it twice. It fails like Pay when the notification is not
+// delivered, and when the payment is not paid. A payment without a
+// notify_url is not notified, and Notify returns nil.
+func (s *Server) Notify(paymentID string) error {
+	s.mu.Lock()
+	p := s.payments[paymentID]
+	if p == nil || p.status != statusDone {
+		s.mu.Unlock()
+		return fmt.Errorf("khiputest: payment %q is not paid: only paid payments are notified", paymentID)
+	}
+	notifyURL, version, token := p.params.Get("notify_url"), p.notifyVersion(), p.token
+	s.mu.Unlock()
+	if notifyURL == "" {
+		return nil
+	}
+	form := url.Values{"api_version": {version}, "notification_token": {token}}
+	resp, err := s.notifier.PostForm(notifyURL, form)
+	if err != nil {
+		return &NotificationError{PaymentID: paymentID, URL: notifyURL, Err: err}
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return &NotificationError{PaymentID: paymentID, URL: notifyURL, StatusCode: resp.StatusCode, Body: strings.TrimSpace(string(answer))}
+	}
+	return nil
+}
+
+// NotificationError is a notification that was not delivered: the shop's
+// notify_url could not be reached (Err), or answered with a status other
+// than 2xx. Khipu would notify again later.
+type NotificationError struct {
+	PaymentID  string
+	URL        string // the payment's notify_url
+	StatusCode int    // 0 when no answer arrived
+	Body       string // the start of the shop's answer
+	Err        error  // why no answer arrived
+}
+
+func (e *NotificationError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("khiputest: notifying payment %s to %s: %v", e.PaymentID, e.URL, e.Err)
+	}
+	return fmt.Sprintf("khiputest: the notification of payment %s to %s was answered %d: %.200q", e.PaymentID, e.URL, e.StatusCode, e.Body)
+}
+
+// Unwrap returns why no answer arrived, if that is what happened.
+func (e *NotificationError) Unwrap() error { return e.Err }
+
+var paymentPage = template.Must(template.New("payment").Parse(`<!doctype html>
+<meta charset="utf-8">
+<title>khiputest: {{.Subject}}</title>
+<h1>{{.Subject}}</h1>
+<p>{{.Amount}} {{.Currency}} — payment {{.ID}} is <strong>{{.Status}}</strong>.</p>
+{{if eq .Status "pending"}}<form method="post"><button>Pay with DemoBank</button></form>
+{{if .CancelURL}}<p><a href="{{.CancelURL}}">Cancel and go back to the shop</a></p>{{end}}
+{{else if .ReturnURL}}<p><a href="{{.ReturnURL}}">Back to the shop</a></p>{{end}}
+<p><small>This is khiputest, an in-memory Khipu for tests: no money moves.</small></p>
+`))
+
+// paymentPage is the page at a payment's payment_url: what the payer sees
+// at Khipu, with a button that pays.
+func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	p := s.payments[r.PathValue("id")]
+	var data struct{ ID, Subject, Amount, Currency, Status, ReturnURL, CancelURL string }
+	if p != nil && !p.deleted {
+		data.ID, data.Subject, data.Amount, data.Currency = p.id, p.params.Get("subject"), p.amount.String(), p.params.Get("currency")
+		data.Status, data.ReturnURL, data.CancelURL = p.status, p.params.Get("return_url"), p.params.Get("cancel_url")
+	}
+	s.mu.Unlock()
+	if data.ID == "" {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = paymentPage.Execute(w, data)
+}
+
+// payFromPage is the page's Pay button: it pays and sends the payer back to
+// the shop's return_url (or to the payment page, when there is none). A
+// notification the shop did not accept does not stop the payer: Khipu would
+// notify again later.
+func (s *Server) payFromPage(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	err := s.Pay(id)
+	var ne *NotificationError
+	if err != nil && !errors.As(err, &ne) {
+		http.Error(w, err.Error(), http.StatusConflict)
+		return
+	}
+	s.mu.Lock()
+	back := s.payments[id].params.Get("return_url")
+	s.mu.Unlock()
+	if back == "" {
+		back = r.URL.Path
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}

@@ -1,0 +1,378 @@
+package khiputest
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// payment is a payment as the server keeps it.
+type payment struct {
+	id, token string
+	receiver  string     // the account that created it
+	params    url.Values // what POST /payments received
+	amount    amount
+	expires   time.Time // zero: never
+
+	status, statusDetail string
+	conciliation         time.Time // when it was paid
+	deleted, confirmed   bool
+	refunded             amount // the sum of its refunds
+}
+
+// The states a payment goes through here.
+const (
+	statusPending = "pending"
+	statusDone    = "done"
+
+	detailPending  = "pending"
+	detailNormal   = "normal"
+	detailReversed = "reversed" // refunded in full
+)
+
+// createPaymentParams are the parameters of POST /payments and how each is
+// checked.
+var createPaymentParams = rules{
+	"subject":                         required(maxChars(255)),
+	"currency":                        required(currencyCode),
+	"amount":                          required(positiveAmount),
+	"transaction_id":                  optional(maxChars(255)),
+	"custom":                          optional(maxChars(4096)),
+	"body":                            optional(maxChars(4096)),
+	"bank_id":                         optional(knownBank),
+	"return_url":                      optional(absoluteURL),
+	"cancel_url":                      optional(absoluteURL),
+	"picture_url":                     optional(absoluteURL),
+	"notify_url":                      optional(absoluteURL),
+	"contract_url":                    optional(absoluteURL),
+	"notify_api_version":              optional(oneOf("1.2", "1.3")),
+	"expires_date":                    optional(futureDate),
+	"send_email":                      optional(boolean),
+	"payer_name":                      optional(maxChars(255)),
+	"payer_email":                     optional(email),
+	"send_reminders":                  optional(boolean),
+	"responsible_user_email":          optional(email),
+	"fixed_payer_personal_identifier": optional(maxChars(255)),
+	"integrator_fee":                  optional(nonNegativeAmount),
+	"collect_account_uuid":            optional(maxChars(255)),
+	"confirm_timeout_date":            optional(futureDate),
+	"mandatory_payment_method":        optional(knownPaymentMethod),
+}
+
+func (s *Server) createPayment(c *call) response {
+	errs := validate(c.params, createPaymentParams)
+	p := c.params
+	if errs == nil {
+		errs = crossCheckPayment(p)
+	}
+	if errs != nil {
+		return validationResponse(errs)
+	}
+	pay := &payment{
+		id:           randomString(12, lowerDigits),
+		token:        randomString(40, alnum),
+		receiver:     c.caller.id,
+		params:       cloneValues(p),
+		status:       statusPending,
+		statusDetail: detailPending,
+	}
+	pay.amount, _ = parseAmount(p.Get("amount"))
+	pay.expires, _ = time.Parse(time.RFC3339, p.Get("expires_date"))
+	s.mu.Lock()
+	s.payments[pay.id] = pay
+	s.byToken[pay.token] = pay
+	s.mu.Unlock()
+	u := urls(c.base, pay.id)
+	return ok(paymentCreated{
+		PaymentID: pay.id, PaymentURL: u.payment, SimplifiedTransferURL: u.simplified,
+		TransferURL: u.transfer, WebpayURL: u.webpay, AppURL: u.app,
+	})
+}
+
+// crossCheckPayment checks what depends on more than one parameter of a
+// valid create-payment request.
+func crossCheckPayment(p url.Values) []fieldError {
+	var errs []fieldError
+	amt, _ := parseAmount(p.Get("amount"))
+	if p.Get("currency") == "CLP" && amt%amountScale != 0 {
+		errs = append(errs, fieldError{"amount", "CLP amounts have no decimals"})
+	}
+	if fee, _ := parseAmount(p.Get("integrator_fee")); fee > amt {
+		errs = append(errs, fieldError{"integrator_fee", "is larger than the amount"})
+	}
+	if p.Get("send_email") == "true" && (p.Get("payer_name") == "" || p.Get("payer_email") == "") {
+		errs = append(errs, fieldError{"send_email", "needs payer_name and payer_email"})
+	}
+	if p.Has("contract_url") && !p.Has("fixed_payer_personal_identifier") {
+		errs = append(errs, fieldError{"contract_url", "needs fixed_payer_personal_identifier"})
+	}
+	return errs
+}
+
+func (s *Server) getPayment(c *call) response {
+	if errs := validate(c.params, nil); errs != nil {
+		return validationResponse(errs)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, resp := s.visiblePayment(c, c.id)
+	if p == nil {
+		return resp
+	}
+	return ok(p.view(c.base))
+}
+
+func (s *Server) getPaymentByToken(c *call) response {
+	if errs := validate(c.params, rules{"notification_token": required()}); errs != nil {
+		return validationResponse(errs)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.byToken[c.params.Get("notification_token")]
+	if p == nil || p.deleted {
+		return validationResponse([]fieldError{{"notification_token", "no payment has this notification token"}})
+	}
+	if !s.mayAccess(c.caller, p.receiver) {
+		return errorResponse(http.StatusForbidden, "the payment belongs to another collection account")
+	}
+	return ok(p.view(c.base))
+}
+
+func (s *Server) deletePayment(c *call) response {
+	if errs := validate(c.params, nil); errs != nil {
+		return validationResponse(errs)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, resp := s.visiblePayment(c, c.id)
+	if p == nil {
+		return resp
+	}
+	if p.status != statusPending {
+		return validationResponse([]fieldError{{"payment_id", "only a pending payment can be deleted; this one is " + p.status}})
+	}
+	p.deleted = true
+	return ok(success{Message: "payment deleted"})
+}
+
+func (s *Server) confirmPayment(c *call) response {
+	if errs := validate(c.params, nil); errs != nil {
+		return validationResponse(errs)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, resp := s.visiblePayment(c, c.id)
+	if p == nil {
+		return resp
+	}
+	switch {
+	case p.status != statusDone:
+		return validationResponse([]fieldError{{"payment_id", "only a paid payment can be confirmed; this one is " + p.status}})
+	case p.confirmed:
+		return validationResponse([]fieldError{{"payment_id", "the payment is already confirmed"}})
+	case p.refunded == p.amount:
+		return validationResponse([]fieldError{{"payment_id", "the payment was refunded in full"}})
+	}
+	p.confirmed = true
+	return ok(success{Message: "payment confirmed"})
+}
+
+func (s *Server) refundPayment(c *call) response {
+	if errs := validate(c.params, rules{"amount": optional(positiveAmount)}); errs != nil {
+		return validationResponse(errs)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, resp := s.visiblePayment(c, c.id)
+	if p == nil {
+		return resp
+	}
+	remaining := p.amount - p.refunded
+	refund := remaining
+	if c.params.Has("amount") {
+		refund, _ = parseAmount(c.params.Get("amount"))
+	}
+	switch {
+	case p.status != statusDone:
+		return validationResponse([]fieldError{{"payment_id", "only a paid payment can be refunded; this one is " + p.status}})
+	case p.confirmed:
+		return validationResponse([]fieldError{{"payment_id", "the payment is confirmed: refunds end at settlement"}})
+	case remaining == 0:
+		return validationResponse([]fieldError{{"payment_id", "the payment was refunded in full"}})
+	case refund > remaining:
+		return validationResponse([]fieldError{{"amount", "is larger than what is left to refund (" + remaining.String() + ")"}})
+	}
+	p.refunded += refund
+	if p.refunded == p.amount {
+		p.statusDetail = detailReversed
+	}
+	return ok(success{Message: "refunded " + refund.String()})
+}
+
+// visiblePayment returns the payment id names if the caller may see it, or
+// the error response to answer. s.mu must be held.
+func (s *Server) visiblePayment(c *call, id string) (*payment, response) {
+	p := s.payments[id]
+	if p == nil || p.deleted {
+		return nil, validationResponse([]fieldError{{"payment_id", "no payment has this id"}})
+	}
+	if !s.mayAccess(c.caller, p.receiver) {
+		return nil, errorResponse(http.StatusForbidden, "the payment belongs to another collection account")
+	}
+	return p, response{}
+}
+
+// mayAccess reports whether caller may see the resources of the account
+// receiverID: its own, and those of the accounts it created as integrator.
+// s.mu must be held.
+func (s *Server) mayAccess(caller *account, receiverID string) bool {
+	if caller.id == receiverID {
+		return true
+	}
+	acc := s.accounts[receiverID]
+	return acc != nil && acc.parent == caller.id
+}
+
+// paymentURLs are the addresses Khipu gives a payment.
+type paymentURLs struct{ payment, simplified, transfer, webpay, app string }
+
+// payPagePath is where the payment pages live: Khipu's payment_url is
+// https://khipu.com/payment/info/<id>.
+const payPagePath = "/payment/info/"
+
+func urls(base, id string) paymentURLs {
+	return paymentURLs{
+		payment:    base + payPagePath + id,
+		simplified: base + payPagePath + id + "?method=simplified_transfer",
+		transfer:   base + payPagePath + id + "?method=regular_transfer",
+		webpay:     base + payPagePath + id + "?method=webpay",
+		app:        "khipu:///pos/" + id,
+	}
+}
+
+// paymentCreated is Khipu's answer to POST /payments.
+type paymentCreated struct {
+	PaymentID             string `json:"payment_id"`
+	PaymentURL            string `json:"payment_url"`
+	SimplifiedTransferURL string `json:"simplified_transfer_url"`
+	TransferURL           string `json:"transfer_url"`
+	WebpayURL             string `json:"webpay_url"`
+	AppURL                string `json:"app_url"`
+	ReadyForTerminal      bool   `json:"ready_for_terminal"`
+}
+
+// paymentView is Khipu's PaymentsResponse. Dates that are not set are null,
+// amounts are JSON numbers with four decimals and receiver_id is a number,
+// as Khipu sends them.
+type paymentView struct {
+	paymentCreated
+	NotificationToken     string          `json:"notification_token"`
+	ReceiverID            json.RawMessage `json:"receiver_id"`
+	ConciliationDate      *string         `json:"conciliation_date"`
+	Subject               string          `json:"subject"`
+	Amount                json.Number     `json:"amount"`
+	Currency              string          `json:"currency"`
+	Status                string          `json:"status"`
+	StatusDetail          string          `json:"status_detail"`
+	Body                  string          `json:"body"`
+	PictureURL            string          `json:"picture_url"`
+	ReceiptURL            string          `json:"receipt_url"`
+	ReturnURL             string          `json:"return_url"`
+	CancelURL             string          `json:"cancel_url"`
+	NotifyURL             string          `json:"notify_url"`
+	NotifyAPIVersion      string          `json:"notify_api_version"`
+	ExpiresDate           *string         `json:"expires_date"`
+	AttachmentURLs        []string        `json:"attachment_urls"`
+	Bank                  string          `json:"bank"`
+	BankID                string          `json:"bank_id"`
+	PayerName             string          `json:"payer_name"`
+	PayerEmail            string          `json:"payer_email"`
+	PersonalIdentifier    string          `json:"personal_identifier"`
+	BankAccountNumber     string          `json:"bank_account_number"`
+	OutOfDateConciliation bool            `json:"out_of_date_conciliation"`
+	TransactionID         string          `json:"transaction_id"`
+	Custom                string          `json:"custom"`
+	ResponsibleUserEmail  string          `json:"responsible_user_email"`
+	SendReminders         bool            `json:"send_reminders"`
+	SendEmail             bool            `json:"send_email"`
+	PaymentMethod         string          `json:"payment_method"`
+	FundsSource           string          `json:"funds_source"`
+}
+
+// view is p as Khipu reports it. s.mu must be held.
+func (p *payment) view(base string) paymentView {
+	u := urls(base, p.id)
+	v := paymentView{
+		paymentCreated: paymentCreated{
+			PaymentID: p.id, PaymentURL: u.payment, SimplifiedTransferURL: u.simplified,
+			TransferURL: u.transfer, WebpayURL: u.webpay, AppURL: u.app,
+		},
+		NotificationToken:    p.token,
+		ReceiverID:           jsonNumber(p.receiver),
+		Subject:              p.params.Get("subject"),
+		Amount:               json.Number(p.amount.fixed()),
+		Currency:             p.params.Get("currency"),
+		Status:               p.status,
+		StatusDetail:         p.statusDetail,
+		Body:                 p.params.Get("body"),
+		PictureURL:           p.params.Get("picture_url"),
+		ReturnURL:            p.params.Get("return_url"),
+		CancelURL:            p.params.Get("cancel_url"),
+		NotifyURL:            p.params.Get("notify_url"),
+		NotifyAPIVersion:     p.notifyVersion(),
+		AttachmentURLs:       []string{},
+		BankID:               p.params.Get("bank_id"),
+		PayerName:            p.params.Get("payer_name"),
+		PayerEmail:           p.params.Get("payer_email"),
+		TransactionID:        p.params.Get("transaction_id"),
+		Custom:               p.params.Get("custom"),
+		ResponsibleUserEmail: p.params.Get("responsible_user_email"),
+		SendReminders:        p.params.Get("send_reminders") == "true",
+		SendEmail:            p.params.Get("send_email") == "true",
+		PaymentMethod:        "not_available",
+	}
+	if !p.expires.IsZero() {
+		d := p.expires.Format(time.RFC3339)
+		v.ExpiresDate = &d
+	}
+	if p.status == statusDone {
+		d := p.conciliation.Format(time.RFC3339)
+		v.ConciliationDate = &d
+		v.ReceiptURL = base + "/receipts/" + p.id + ".pdf"
+		v.Bank, v.BankID = testBank.Name, testBank.BankID
+		if v.PayerName == "" {
+			v.PayerName = "Test Payer"
+		}
+		v.PersonalIdentifier = "11.111.111-1"
+		v.BankAccountNumber = "000012345678"
+		v.PaymentMethod = "simplified_transfer"
+	}
+	return v
+}
+
+// notifyVersion is the api_version of the payment's notifications.
+func (p *payment) notifyVersion() string {
+	if v := p.params.Get("notify_api_version"); v != "" {
+		return v
+	}
+	if p.params.Has("notify_url") {
+		return "1.3"
+	}
+	return ""
+}
+
+// jsonNumber is id as a JSON number when it is one (Khipu's receiver ids
+// are), else as a JSON string.
+func jsonNumber(id string) json.RawMessage {
+	if id == "" || strings.TrimLeft(id, "0123456789") != "" || id[0] == '0' && len(id) > 1 {
+		q, _ := json.Marshal(id)
+		return q
+	}
+	return json.RawMessage(id)
+}
+
+type success struct {
+	Message string `json:"message"`
+}

@@ -1,0 +1,196 @@
+package khiputest
+
+import (
+	"net/mail"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// check returns what is wrong with a parameter's value, or "".
+type check func(v string) string
+
+// rule says whether a parameter is required and how its value is checked.
+type rule struct {
+	required bool
+	checks   []check
+}
+
+// rules are the parameters an endpoint takes, by name. Any other parameter
+// is refused.
+type rules map[string]rule
+
+func required(checks ...check) rule { return rule{required: true, checks: checks} }
+func optional(checks ...check) rule { return rule{checks: checks} }
+
+// validate checks params against rules and returns one field error per
+// parameter at fault, sorted by name. Khipu's clients leave out a parameter
+// that is not set, so an optional parameter sent empty is refused too: it is
+// the mark of a client that sends its zero values.
+func validate(params url.Values, rs rules) []fieldError {
+	var errs []fieldError
+	for _, k := range sortedKeys(params) {
+		if _, known := rs[k]; !known {
+			errs = append(errs, fieldError{k, "is not a parameter of this endpoint"})
+		}
+	}
+	names := make([]string, 0, len(rs))
+	for k := range rs {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		r := rs[k]
+		v, sent := params.Get(k), params.Has(k)
+		switch {
+		case !sent && r.required, sent && v == "" && r.required:
+			errs = append(errs, fieldError{k, "is required"})
+		case !sent:
+		case v == "":
+			errs = append(errs, fieldError{k, "is empty: leave out a parameter that is not set"})
+		default:
+			for _, c := range r.checks {
+				if msg := c(v); msg != "" {
+					errs = append(errs, fieldError{k, msg})
+					break
+				}
+			}
+		}
+	}
+	return errs
+}
+
+func maxChars(n int) check {
+	return func(v string) string {
+		if utf8.RuneCountInString(v) > n {
+			return "is longer than " + strconv.Itoa(n) + " characters"
+		}
+		return ""
+	}
+}
+
+func oneOf(allowed ...string) check {
+	return func(v string) string {
+		if !slices.Contains(allowed, v) {
+			return "must be one of " + strings.Join(allowed, ", ")
+		}
+		return ""
+	}
+}
+
+// currencies are the currencies khiputest accepts.
+var currencies = []string{"CLP", "USD", "ARS", "BOB", "EUR"}
+
+func currencyCode(v string) string {
+	if !slices.Contains(currencies, v) {
+		return "must be an ISO-4217 currency code Khipu collects in: " + strings.Join(currencies, ", ")
+	}
+	return ""
+}
+
+func positiveAmount(v string) string {
+	a, ok := parseAmount(v)
+	switch {
+	case !ok:
+		return amountSyntax
+	case a == 0:
+		return "must be greater than zero"
+	}
+	return ""
+}
+
+func nonNegativeAmount(v string) string {
+	if _, ok := parseAmount(v); !ok {
+		return amountSyntax
+	}
+	return ""
+}
+
+const amountSyntax = "must be a decimal number with '.' as decimal separator, no thousands separator and at most 4 decimals"
+
+func boolean(v string) string {
+	if v != "true" && v != "false" {
+		return `must be "true" or "false"`
+	}
+	return ""
+}
+
+func futureDate(v string) string {
+	t, err := time.Parse(time.RFC3339, v)
+	switch {
+	case err != nil:
+		return "must be an ISO-8601 date-time such as 2026-01-02T15:04:05-03:00"
+	case !t.After(time.Now()):
+		return "must be in the future"
+	}
+	return ""
+}
+
+func absoluteURL(v string) string {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "must be an absolute http or https URL"
+	}
+	return ""
+}
+
+func email(v string) string {
+	if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
+		return "must be an e-mail address"
+	}
+	return ""
+}
+
+func knownBank(v string) string {
+	for _, b := range banks {
+		if b.BankID == v {
+			return ""
+		}
+	}
+	return "is not the bank_id of a bank in GET /banks"
+}
+
+func knownPaymentMethod(v string) string {
+	for _, m := range paymentMethods {
+		if m.ID == v {
+			return ""
+		}
+	}
+	return "is not the id of a method in GET /merchants/{id}/paymentMethods"
+}
+
+// amount is an exact amount of money in 1/10000 of the currency unit.
+type amount int64
+
+const amountScale = 10000
+
+var amountPattern = regexp.MustCompile(`^(0|[1-9][0-9]{0,13})(\.[0-9]{1,4})?$`)
+
+// parseAmount reads an amount as Khipu accepts it: digits, optionally a '.'
+// and up to 4 decimals; no sign, exponent or thousands separator.
+func parseAmount(s string) (amount, bool) {
+	if !amountPattern.MatchString(s) {
+		return 0, false
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	w, _ := strconv.ParseInt(whole, 10, 64)
+	frac += strings.Repeat("0", 4-len(frac))
+	f, _ := strconv.ParseInt(frac, 10, 64)
+	return amount(w*amountScale + f), true
+}
+
+// String is a in its shortest form: "1000", "19.99".
+func (a amount) String() string {
+	s := a.fixed()
+	s = strings.TrimRight(s, "0")
+	return strings.TrimSuffix(s, ".")
+}
+
+// fixed is a with four decimals, as Khipu writes amounts: "1000.0000".
+func (a amount) fixed() string {
+	return strconv.FormatInt(int64(a)/amountScale, 10) + "." + strconv.FormatInt(amountScale+int64(a)%amountScale, 10)[1:]
+}

@@ -1,0 +1,197 @@
+// Command quickstart walks through Khipu's payment flow: create a payment,
+// have it paid, receive Khipu's notification, verify it and check it against
+// the order.
+//
+// With no credentials it runs against an in-memory Khipu (package khiputest),
+// so it needs no account and no network:
+//
+//	go run ./examples/quickstart
+//
+// With KHIPU_RECEIVER_ID and KHIPU_SECRET set it talks to real Khipu: it lists
+// the banks, creates a payment, prints its payment URL and polls the payment
+// until it is paid or you press Ctrl-C. KHIPU_NOTIFY_URL, if set, is sent as
+// the payment's notify_url; KHIPU_BASE_URL, if set, replaces Khipu's address
+// (a proxy).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/khipu-go/khipu"
+	"github.com/khipu-go/khipu/khiputest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Stdout, os.Getenv); err != nil {
+		fmt.Fprintln(os.Stderr, "quickstart failed:", err)
+		os.Exit(1)
+	}
+}
+
+// order is what a shop knows about what it sold; a payment is delivered only
+// when it matches.
+type order struct {
+	ID       string
+	Amount   khipu.Amount
+	Currency string
+}
+
+func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
+	receiverID, secret := getenv("KHIPU_RECEIVER_ID"), getenv("KHIPU_SECRET")
+	switch {
+	case receiverID == "" && secret == "":
+		return runOffline(ctx, out)
+	case receiverID == "" || secret == "":
+		return errors.New("set both KHIPU_RECEIVER_ID and KHIPU_SECRET, or neither to run against an in-memory Khipu")
+	}
+	opts := []khipu.Option{khipu.WithUserAgent("khipu-go-quickstart")}
+	if base := getenv("KHIPU_BASE_URL"); base != "" {
+		opts = append(opts, khipu.WithBaseURL(base)) // a proxy, or a khiputest server
+	}
+	client, err := khipu.NewClient(receiverID, secret, opts...)
+	if err != nil {
+		return err
+	}
+	return runLive(ctx, out, client, getenv("KHIPU_NOTIFY_URL"))
+}
+
+// runOffline runs the whole flow against khiputest, with a local HTTP server
+// standing in for the shop's notification endpoint.
+func runOffline(ctx context.Context, out io.Writer) error {
+	fmt.Fprintln(out, "No KHIPU_RECEIVER_ID/KHIPU_SECRET set: using an in-memory Khipu (khiputest).")
+	khipuServer := khiputest.NewServer("12345", "quickstart-secret")
+	defer khipuServer.Close()
+
+	client, err := khipu.NewClient("12345", "quickstart-secret", khipu.WithBaseURL(khipuServer.URL()))
+	if err != nil {
+		return err
+	}
+	ord := order{ID: "order-1001", Amount: khipu.NewAmount(5000), Currency: "CLP"}
+
+	// The shop's notification endpoint: verify with Khipu, check against the
+	// order, and only then deliver.
+	delivered := make(chan *khipu.Payment, 1)
+	handler := client.NotificationHandler(func(ctx context.Context, p *khipu.Payment) error {
+		if err := p.Check(ord.ID, ord.Amount, ord.Currency); err != nil {
+			fmt.Fprintf(out, "  notification for %s does not match the order, not delivering: %v\n", p.PaymentID, err)
+			return nil // answer 200: Khipu retrying would not change the payment
+		}
+		select {
+		case delivered <- p:
+		default: // a replayed notification: already delivered
+		}
+		return nil
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("starting the notification endpoint: %w", err)
+	}
+	shop := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = shop.Serve(ln) }()
+	defer shop.Close()
+	notifyURL := "http://" + ln.Addr().String() + "/khipu/notify"
+
+	fmt.Fprintf(out, "1. Creating a payment of %s %s for %s\n", ord.Amount, ord.Currency, ord.ID)
+	created, err := client.Payments.Create(ctx, &khipu.PaymentCreateParams{
+		Subject:       "Quickstart order " + ord.ID,
+		Currency:      ord.Currency,
+		Amount:        ord.Amount,
+		TransactionID: ord.ID,
+		ReturnURL:     "https://shop.example/orders/" + ord.ID,
+		CancelURL:     "https://shop.example/cart",
+		NotifyURL:     notifyURL,
+	})
+	if err != nil {
+		return fmt.Errorf("creating the payment: %w", err)
+	}
+	fmt.Fprintf(out, "   payment %s created; the payer would now be sent to %s\n", created.PaymentID, created.PaymentURL)
+
+	p, err := client.Payments.Get(ctx, created.PaymentID)
+	if err != nil {
+		return fmt.Errorf("reading the payment: %w", err)
+	}
+	fmt.Fprintf(out, "2. Before paying, Khipu says the payment is %q\n", p.Status)
+
+	fmt.Fprintln(out, "3. The payer pays; Khipu notifies the shop at", notifyURL)
+	if err := khipuServer.Pay(created.PaymentID); err != nil {
+		return fmt.Errorf("paying: %w", err)
+	}
+
+	select {
+	case p := <-delivered:
+		fmt.Fprintf(out, "4. Notification verified with Khipu: payment %s is %q, %s %s, order %s, receiver %s\n",
+			p.PaymentID, p.Status, p.Amount, p.Currency, p.TransactionID, p.ReceiverID)
+		fmt.Fprintf(out, "5. It matches the order: deliver %s.\n", ord.ID)
+		return nil
+	case <-time.After(10 * time.Second):
+		return errors.New("no verified notification arrived within 10 s")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// pollInterval is how often runLive asks Khipu for the payment's status.
+var pollInterval = 5 * time.Second
+
+// runLive uses real Khipu: banks, a payment to pay in the browser, and
+// polling until it is done (or Ctrl-C).
+func runLive(ctx context.Context, out io.Writer, client *khipu.Client, notifyURL string) error {
+	fmt.Fprintf(out, "Using Khipu as receiver %s.\n", client.ReceiverID())
+	banks, err := client.Banks.List(ctx)
+	if err != nil {
+		return fmt.Errorf("listing banks: %w", err)
+	}
+	fmt.Fprintf(out, "1. %d banks can pay this account:\n", len(banks))
+	for _, b := range banks {
+		fmt.Fprintf(out, "   - %s (minimum %s)\n", b.Name, b.MinAmount)
+	}
+	ord := order{ID: fmt.Sprintf("quickstart-%d", time.Now().Unix()), Amount: khipu.NewAmount(1000), Currency: "CLP"}
+	created, err := client.Payments.Create(ctx, &khipu.PaymentCreateParams{
+		Subject:       "khipu-go quickstart " + ord.ID,
+		Currency:      ord.Currency,
+		Amount:        ord.Amount,
+		TransactionID: ord.ID,
+		NotifyURL:     notifyURL,
+	})
+	if err != nil {
+		return fmt.Errorf("creating the payment: %w", err)
+	}
+	fmt.Fprintf(out, "2. Payment %s created for %s %s. Pay it here:\n   %s\n", created.PaymentID, ord.Amount, ord.Currency, created.PaymentURL)
+	fmt.Fprintln(out, "3. Waiting for Khipu to reconcile it (Ctrl-C to stop)...")
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	last := khipu.PaymentStatus("")
+	for {
+		p, err := client.Payments.Get(ctx, created.PaymentID)
+		if err != nil {
+			return fmt.Errorf("polling the payment: %w", err)
+		}
+		if p.Status != last {
+			fmt.Fprintf(out, "   status: %s (%s)\n", p.Status, p.StatusDetail)
+			last = p.Status
+		}
+		if p.Status == khipu.StatusDone {
+			if err := p.Check(ord.ID, ord.Amount, ord.Currency); err != nil {
+				return fmt.Errorf("the payment does not match the order: %w", err)
+			}
+			fmt.Fprintf(out, "4. Paid and checked: deliver %s.\n", ord.ID)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(out, "Stopped before the payment was done.")
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package khiputest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/khipu-go/khipu"
+	"github.com/khipu-go/khipu/khiputest"
+)
+
+func ExampleNewServer() {
+	srv := khiputest.NewServer("12345", "test-secret")
+	defer srv.Close()
+	client, err := khipu.NewClient("12345", "test-secret", khipu.WithBaseURL(srv.URL()))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	created, err := client.Payments.Create(context.Background(), &khipu.PaymentCreateParams{
+		Subject: "Order 1001", Currency: "CLP", Amount: khipu.NewAmount(5000), TransactionID: "order-1001",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	p, err := client.Payments.Get(context.Background(), created.PaymentID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(p.Status, p.Amount, p.Currency)
+
+	for _, r := range srv.Requests() {
+		fmt.Println(r.Endpoint, r.Status)
+	}
+	// Output:
+	// pending 5000 CLP
+	// POST /payments 200
+	// GET /payments/{id} 200
+}
+
+func ExampleServer_Pay() {
+	srv := khiputest.NewServer("12345", "test-secret")
+	defer srv.Close()
+	client, err := khipu.NewClient("12345", "test-secret", khipu.WithBaseURL(srv.URL()))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// The shop under test: its notification endpoint.
+	shop := httptest.NewServer(client.NotificationHandler(func(ctx context.Context, p *khipu.Payment) error {
+		fmt.Println("notified:", p.TransactionID, p.Status, p.Check("order-1001", khipu.NewAmount(5000), "CLP"))
+		return nil
+	}))
+	defer shop.Close()
+
+	created, err := client.Payments.Create(context.Background(), &khipu.PaymentCreateParams{
+		Subject: "Order 1001", Currency: "CLP", Amount: khipu.NewAmount(5000), TransactionID: "order-1001",
+		NotifyURL: shop.URL,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The payer pays: the payment is done and the shop is notified.
+	if err := srv.Pay(created.PaymentID); err != nil {
+		log.Fatal(err)
+	}
+	// Khipu may send the same notification again.
+	if err := srv.Notify(created.PaymentID); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// notified: order-1001 done <nil>
+	// notified: order-1001 done <nil>
+}
+
+func ExampleServer_FailNext() {
+	srv := khiputest.NewServer("12345", "test-secret")
+	defer srv.Close()
+	client, err := khipu.NewClient("12345", "test-secret", khipu.WithBaseURL(srv.URL()))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// Khipu is down for the next create-payment request.
+	if err := srv.FailNext(khiputest.EndpointPaymentsCreate, http.StatusServiceUnavailable, 1); err != nil {
+		log.Fatal(err)
+	}
+	params := &khipu.PaymentCreateParams{Subject: "Order 1001", Currency: "CLP", Amount: khipu.NewAmount(5000)}
+	_, err = client.Payments.Create(context.Background(), params)
+	var se *khipu.ServiceError
+	fmt.Println(errors.As(err, &se), se.StatusCode)
+
+	_, err = client.Payments.Create(context.Background(), params)
+	fmt.Println(err)
+	// Output:
+	// true 503
+	// <nil>
+}

@@ -485,10 +485,11 @@ func parseAmount(s string) (Amount, error) {
 	var whole, frac int64
 	i := 0
 	for ; i < len(s) && '0' <= s[i] && s[i] <= '9'; i++ {
-		if whole > (maxWhole-9)/10 {
+		d := int64(s[i] - '0')
+		if whole > (maxWhole-d)/10 {
 			return Amount{}, errAmountTooLarge
 		}
-		whole = whole*10 + int64(s[i]-'0')
+		whole = whole*10 + d
 	}
 	if i == 0 {
 		if s[0] == '.' {
@@ -517,6 +518,9 @@ func parseAmount(s string) (Amount, error) {
 		for d := i - start; d < amountDecimals; d++ {
 			frac *= 10
 		}
+	}
+	if whole*amountScale > math.MaxInt64-frac {
+		return Amount{}, errAmountTooLarge
 	}
 	return Amount{units: whole*amountScale + frac}, nil
 }

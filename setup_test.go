@@ -49,8 +49,11 @@ type received struct {
 	Header  http.Header
 	RawBody string
 	// SignatureOK says whether the Authorization header is the Khipu
-	// signature of exactly what was received.
+	// signature of exactly what was received, checked by internal/sign.
 	SignatureOK bool
+	// HandSignature is the Authorization header an independent, hand-written
+	// signer (benchHand in bench_test.go) computes for what was received.
+	HandSignature string
 }
 
 // capture reads r as a Khipu server would and checks its signature against
@@ -72,6 +75,7 @@ func capture(t *testing.T, r *http.Request, base string) received {
 	return received{
 		Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Form: form,
 		Header: r.Header.Clone(), RawBody: string(raw), SignatureOK: ok,
+		HandSignature: newBenchHand(base).authorization(r.Method, full, params),
 	}
 }
 

@@ -22,6 +22,7 @@ type ValidationError struct {
 	Errors     []FieldError
 }
 
+// Error describes the rejection and every field Khipu named.
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "khipu: validation error (HTTP %d): %s", e.StatusCode, e.Message)
@@ -43,6 +44,7 @@ type AuthorizationError struct {
 	Message    string
 }
 
+// Error gives the status and Khipu's message.
 func (e *AuthorizationError) Error() string {
 	return fmt.Sprintf("khipu: authorization error (HTTP %d): %s", e.StatusCode, e.Message)
 }
@@ -54,6 +56,7 @@ type ServiceError struct {
 	Message    string
 }
 
+// Error gives the status and Khipu's message.
 func (e *ServiceError) Error() string {
 	return fmt.Sprintf("khipu: service error (HTTP %d): %s", e.StatusCode, e.Message)
 }
@@ -81,6 +84,8 @@ func newUnexpected(status int, body []byte, reason string, err error) *Unexpecte
 	return &UnexpectedResponseError{StatusCode: status, Body: append([]byte(nil), body...), reason: reason, err: err}
 }
 
+// Error says what was wrong with the response and quotes the start of its
+// body.
 func (e *UnexpectedResponseError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "khipu: unexpected response (HTTP %d)", e.StatusCode)
@@ -130,6 +135,7 @@ type ParamError struct {
 	Reason string
 }
 
+// Error names the parameter and why it was refused.
 func (e *ParamError) Error() string {
 	return "khipu: invalid parameter " + e.Param + ": " + e.Reason
 }
@@ -140,6 +146,7 @@ type AmountError struct {
 	Reason string
 }
 
+// Error quotes the input (cut to 40 bytes) and why it is not an amount.
 func (e *AmountError) Error() string {
 	in := e.Input
 	if len(in) > 40 {

@@ -206,6 +206,7 @@ type MismatchError struct {
 	Got   string
 }
 
+// Error names the field and both values.
 func (e *MismatchError) Error() string {
 	return fmt.Sprintf("khipu: payment %s is %q, want %q", e.Field, e.Got, e.Want)
 }

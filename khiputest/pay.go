@@ -85,6 +85,7 @@ type NotificationError struct {
 	Err        error  // why no answer arrived
 }
 
+// Error says which payment's notification failed, where, and how.
 func (e *NotificationError) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("khiputest: notifying payment %s to %s: %v", e.PaymentID, e.URL, e.Err)

@@ -530,6 +530,23 @@ func BenchmarkDecodePayment(b *testing.B) {
 			}
 		}
 	})
+	// client is how the Client decodes a response body: the same decoding
+	// without json.Unmarshal's first pass, which validates the whole
+	// document before handing it to Payment.UnmarshalJSON.
+	b.Run("client", func(b *testing.B) {
+		var p khipu.Payment
+		if err := khipu.DecodePaymentBody(&p, raw); err != nil || p.ReceiverID != testReceiverID || p.ConciliationDate.IsZero() {
+			b.Fatalf("decoded %+v, %v", p, err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			var p khipu.Payment
+			if err := khipu.DecodePaymentBody(&p, raw); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	// plain is the same JSON into a struct of strings, numbers and bools:
 	// what the SDK's exact amounts, dates and receiver id cost over it.
 	b.Run("plain", func(b *testing.B) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -369,31 +370,8 @@ func TestEveryEndpointTurnsEachErrorStatusIntoATypedError(t *testing.T) {
 
 // nilIfTypedNil turns a typed nil pointer or slice in an interface into nil.
 func nilIfTypedNil(v any) any {
-	switch x := v.(type) {
-	case []khipu.Bank:
-		if x == nil {
-			return nil
-		}
-	case []khipu.PaymentMethod:
-		if x == nil {
-			return nil
-		}
-	case *khipu.Payment:
-		if x == nil {
-			return nil
-		}
-	case *khipu.PaymentCreated:
-		if x == nil {
-			return nil
-		}
-	case *khipu.Success:
-		if x == nil {
-			return nil
-		}
-	case *khipu.ReceiverCreated:
-		if x == nil {
-			return nil
-		}
+	if rv := reflect.ValueOf(v); rv.IsValid() && (rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Slice) && rv.IsNil() {
+		return nil
 	}
 	return v
 }

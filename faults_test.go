@@ -1,0 +1,488 @@
+package khipu_test
+
+// Fault injection: a loopback server that fails the way real servers and
+// proxies do, and the number of requests it saw each time. Payments are never
+// charged, refunded or confirmed twice: POST and DELETE are sent once.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/khipu-go/khipu"
+)
+
+// script answers the n-th request (from 1) with answers[n-1], and every
+// later one with the last answer. It counts the requests and when they came.
+type script struct {
+	mu      sync.Mutex
+	answers []func(w http.ResponseWriter, r *http.Request)
+	times   []time.Time
+}
+
+func (s *script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	n := len(s.times)
+	s.times = append(s.times, time.Now())
+	answer := s.answers[min(n, len(s.answers)-1)]
+	s.mu.Unlock()
+	_, _ = io.Copy(io.Discard, r.Body)
+	answer(w, r)
+}
+
+func (s *script) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.times)
+}
+
+func (s *script) at(i int) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.times[i]
+}
+
+// scripted starts a server answering with answers and a client for it.
+func scripted(t *testing.T, answers ...func(w http.ResponseWriter, r *http.Request)) (*script, *khipu.Client) {
+	t.Helper()
+	mux, c, _ := setup(t)
+	s := &script{answers: answers}
+	mux.Handle("/", s)
+	return s, c
+}
+
+func status(code int, body string, headers ...string) func(w http.ResponseWriter, r *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i+1 < len(headers); i += 2 {
+			w.Header().Set(headers[i], headers[i+1])
+		}
+		if w.Header().Get("Content-Type") == "" {
+			w.Header().Set("Content-Type", "application/json")
+		}
+		w.WriteHeader(code)
+		_, _ = io.WriteString(w, body)
+	}
+}
+
+const (
+	khipu503 = `{"status":503,"message":"Servicio no disponible"}`
+	payment  = `{"payment_id":"gqzdy6chjne9","receiver_id":12345,"amount":1000,"currency":"CLP","status":"done"}`
+)
+
+// hijackClose answers with the start of a response and closes the
+// connection mid-body.
+func hijackClose(w http.ResponseWriter, r *http.Request) {
+	conn, buf, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(err)
+	}
+	_, _ = buf.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"payment_id\":")
+	_ = buf.Flush()
+	_ = conn.Close()
+}
+
+// get and post are a read and a write to the same server.
+func get(c *khipu.Client) error {
+	_, err := c.Payments.Get(context.Background(), "gqzdy6chjne9")
+	return err
+}
+
+// writes are every call that changes something at Khipu.
+var writes = map[string]func(c *khipu.Client) error{
+	"Payments.Create": func(c *khipu.Client) error {
+		_, err := c.Payments.Create(context.Background(), &khipu.PaymentCreateParams{Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1000)})
+		return err
+	},
+	"Payments.Delete": func(c *khipu.Client) error {
+		_, err := c.Payments.Delete(context.Background(), "gqzdy6chjne9")
+		return err
+	},
+	"Payments.Confirm": func(c *khipu.Client) error {
+		_, err := c.Payments.Confirm(context.Background(), "gqzdy6chjne9")
+		return err
+	},
+	"Payments.Refund": func(c *khipu.Client) error {
+		_, err := c.Payments.Refund(context.Background(), "gqzdy6chjne9", nil)
+		return err
+	},
+	"Receivers.Create": func(c *khipu.Client) error {
+		_, err := c.Receivers.Create(context.Background(), receiverParams())
+		return err
+	},
+}
+
+func TestAReadIsRetriedOnGatewayStatuses(t *testing.T) {
+	for _, code := range []int{502, 503, 504} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			s, c := scripted(t, status(code, khipu503), status(200, payment))
+			p, err := c.Payments.Get(context.Background(), "gqzdy6chjne9")
+			require.NoError(t, err)
+			assert.Equal(t, "gqzdy6chjne9", p.PaymentID)
+			assert.Equal(t, 2, s.count())
+		})
+	}
+}
+
+func TestAReadGivesUpAfterMaxRetries(t *testing.T) {
+	s, c := scripted(t, status(503, khipu503))
+	err := get(c)
+	var se *khipu.ServiceError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, 503, se.StatusCode)
+	assert.Equal(t, 3, s.count(), "the first attempt and 2 retries")
+}
+
+func TestRetriesCanBeTurnedOff(t *testing.T) {
+	s, c := scripted(t, status(503, khipu503))
+	c2, err := khipu.NewClient(testReceiverID, testSecret, khipu.WithBaseURL(baseOf(t, c)), khipu.WithRetry(khipu.RetryPolicy{MaxRetries: 0}))
+	require.NoError(t, err)
+	require.Error(t, get(c2))
+	assert.Equal(t, 1, s.count())
+}
+
+// baseOf is the base URL c was made with, read back from its printed form.
+func baseOf(t *testing.T, c *khipu.Client) string {
+	t.Helper()
+	s := c.String()
+	i := strings.Index(s, "baseURL: ")
+	require.GreaterOrEqual(t, i, 0)
+	rest := s[i+len("baseURL: "):]
+	return rest[:strings.Index(rest, ",")]
+}
+
+func TestAReadIsNotRetriedOnOtherErrors(t *testing.T) {
+	cases := map[string]func(w http.ResponseWriter, r *http.Request){
+		"500 with Khipu's JSON": status(500, `{"status":500,"message":"error interno"}`),
+		"400":                   status(400, `{"status":400,"message":"inválido","errors":[]}`),
+		"403":                   status(403, `{"status":403,"message":"no autorizado"}`),
+		"418":                   status(418, `{"status":418,"message":"teapot"}`),
+		"404 HTML":              status(404, "<html>not found</html>", "Content-Type", "text/html"),
+		"truncated JSON":        status(200, `{"payment_id":"abc","amount":10`),
+		"empty 200":             status(200, ""),
+	}
+	for name, answer := range cases {
+		t.Run(name, func(t *testing.T) {
+			s, c := scripted(t, answer, status(200, payment))
+			require.Error(t, get(c))
+			assert.Equal(t, 1, s.count())
+		})
+	}
+}
+
+func TestWritesAreNeverSentTwice(t *testing.T) {
+	faults := map[string]func(w http.ResponseWriter, r *http.Request){
+		"503":              status(503, khipu503),
+		"502 HTML":         status(502, string(mustRead(t, "testdata/error-502.html")), "Content-Type", "text/html"),
+		"504 Retry-After":  status(504, khipu503, "Retry-After", "0"),
+		"closed mid-reply": hijackClose,
+	}
+	for fault, answer := range faults {
+		for name, write := range writes {
+			t.Run(fault+"/"+name, func(t *testing.T) {
+				s, c := scripted(t, answer, status(200, `{"message":"ok","payment_id":"x","receiver_id":1,"secret":"s"}`))
+				err := write(c)
+				require.Error(t, err)
+				assert.Equal(t, 1, s.count(), "a write is sent once, whatever happens")
+			})
+		}
+	}
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	return fixture(t, strings.TrimPrefix(name, "testdata/"))
+}
+
+func TestAProxyPageIsAnUnexpectedResponse(t *testing.T) {
+	html := string(fixture(t, "error-502.html"))
+	s, c := scripted(t, status(502, html, "Content-Type", "text/html"))
+	err := get(c)
+	var ue *khipu.UnexpectedResponseError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, 502, ue.StatusCode)
+	assert.True(t, bytes.HasPrefix(ue.Body, []byte("<html>")))
+	assert.Contains(t, err.Error(), "without Khipu's JSON error")
+	assert.Equal(t, 3, s.count(), "a 502 on a read is retried")
+}
+
+func TestTruncatedAndEmptyBodies(t *testing.T) {
+	s, c := scripted(t, status(200, `{"payment_id":"abc","amount":10`))
+	err := get(c)
+	var ue *khipu.UnexpectedResponseError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, `{"payment_id":"abc","amount":10`, string(ue.Body))
+	assert.Contains(t, err.Error(), "malformed JSON")
+	assert.Equal(t, 1, s.count())
+
+	s, c = scripted(t, status(200, " \n"))
+	err = get(c)
+	require.ErrorAs(t, err, &ue)
+	assert.Contains(t, err.Error(), "empty body")
+	assert.Equal(t, 1, s.count())
+}
+
+func TestAHugeBodyIsCapped(t *testing.T) {
+	const size = 10 << 20
+	var written atomic.Int64
+	s, c := scripted(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		chunk := bytes.Repeat([]byte("a"), 64<<10)
+		_, _ = io.WriteString(w, `{"payment_id":"`)
+		for written.Load() < size {
+			n, err := w.Write(chunk)
+			written.Add(int64(n))
+			if err != nil {
+				return // the client hung up: good
+			}
+		}
+	})
+	err := get(c)
+	var ue *khipu.UnexpectedResponseError
+	require.ErrorAs(t, err, &ue)
+	assert.Contains(t, err.Error(), "body larger than 1048576 bytes")
+	assert.LessOrEqual(t, len(ue.Body), 1024, "only the start of the body is kept")
+	assert.Equal(t, 1, s.count(), "an oversized body is not retried")
+}
+
+func TestAStallingServerEndsAtTheCallersDeadline(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	stall := func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}
+	for _, name := range []string{"read", "write"} {
+		t.Run(name, func(t *testing.T) {
+			s, c := scripted(t, stall)
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			var err error
+			if name == "read" {
+				_, err = c.Payments.Get(ctx, "gqzdy6chjne9")
+			} else {
+				_, err = c.Payments.Confirm(ctx, "gqzdy6chjne9")
+			}
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.Equal(t, 1, s.count(), "no retry once the deadline has passed")
+		})
+	}
+}
+
+func TestTheHTTPClientTimeoutAndTheCallersDeadline(t *testing.T) {
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	s := &script{answers: []func(w http.ResponseWriter, r *http.Request){func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}}}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	newClient := func(timeout time.Duration) *khipu.Client {
+		c, err := khipu.NewClient(testReceiverID, testSecret, khipu.WithBaseURL(srv.URL),
+			khipu.WithHTTPClient(&http.Client{Timeout: timeout}), khipu.WithRetry(khipu.RetryPolicy{MaxRetries: 0}))
+		require.NoError(t, err)
+		return c
+	}
+
+	// The http.Client's timeout ends a call with no deadline of its own.
+	err := get(newClient(100 * time.Millisecond))
+	var ne net.Error
+	require.ErrorAs(t, err, &ne)
+	assert.True(t, ne.Timeout())
+
+	// A caller's shorter deadline wins over a long timeout.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = newClient(time.Minute).Payments.Get(ctx, "gqzdy6chjne9")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, 2, s.count())
+}
+
+func TestAConnectionClosedMidResponse(t *testing.T) {
+	s, c := scripted(t, hijackClose)
+	err := get(c)
+	require.Error(t, err)
+	var ue *khipu.UnexpectedResponseError
+	assert.False(t, errors.As(err, &ue), "a broken connection is a transport error, not a bad response: %v", err)
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+	assert.Contains(t, err.Error(), "GET /payments/gqzdy6chjne9")
+	assert.Equal(t, 3, s.count(), "a read is retried after a transport error")
+
+	// And it recovers when the server does.
+	s, c = scripted(t, hijackClose, status(200, payment))
+	require.NoError(t, get(c))
+	assert.Equal(t, 2, s.count())
+}
+
+func TestARefusedConnectionIsRetriedForReads(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close()) // nothing listens there now
+	c, err := khipu.NewClient(testReceiverID, testSecret, khipu.WithBaseURL("http://"+addr+"/api/2.0"),
+		khipu.WithRetry(khipu.RetryPolicy{MaxRetries: 2, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
+	require.NoError(t, err)
+	err = get(c)
+	var oe *net.OpError
+	require.ErrorAs(t, err, &oe)
+	assert.Equal(t, "dial", oe.Op)
+}
+
+func TestRetryAfterIsHonoured(t *testing.T) {
+	s, c := scripted(t, status(503, khipu503, "Retry-After", "1"), status(200, payment))
+	require.NoError(t, get(c))
+	require.Equal(t, 2, s.count())
+	gap := s.at(1).Sub(s.at(0))
+	assert.GreaterOrEqual(t, gap, 900*time.Millisecond, "the client waited as the server asked, not its 1 ms backoff")
+}
+
+func TestARetryAfterTooLongEndsTheCallAtOnce(t *testing.T) {
+	for _, after := range []string{"120", time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)} {
+		s, c := scripted(t, status(503, khipu503, "Retry-After", after), status(200, payment))
+		err := get(c)
+		var se *khipu.ServiceError
+		require.ErrorAs(t, err, &se, "Retry-After: %s", after)
+		assert.Equal(t, 1, s.count())
+	}
+}
+
+func TestARetryAfterPastTheDeadlineEndsTheCallAtOnce(t *testing.T) {
+	s, c := scripted(t, status(503, khipu503, "Retry-After", "5"), status(200, payment))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err := c.Payments.Get(ctx, "gqzdy6chjne9")
+	var se *khipu.ServiceError
+	require.ErrorAs(t, err, &se, "the server's error, not a deadline the client would only wait for")
+	assert.NoError(t, ctx.Err(), "it did not wait for the deadline")
+	assert.Equal(t, 1, s.count())
+}
+
+func TestCancellingDuringTheBackoffEndsTheCall(t *testing.T) {
+	mux, c, _ := setup(t, khipu.WithRetry(khipu.RetryPolicy{MaxRetries: 2, MinBackoff: 5 * time.Second, MaxBackoff: 5 * time.Second}))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := &script{answers: []func(w http.ResponseWriter, r *http.Request){func(w http.ResponseWriter, r *http.Request) {
+		status(503, khipu503)(w, r)
+		time.AfterFunc(20*time.Millisecond, cancel) // while the client waits to retry
+	}}}
+	mux.Handle("/", s)
+	_, err := c.Payments.Get(ctx, "gqzdy6chjne9")
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Contains(t, err.Error(), "while waiting to retry")
+	assert.Contains(t, err.Error(), "HTTP 503", "the error says what was being retried")
+	assert.Equal(t, 1, s.count())
+}
+
+// TestOneClientSharedByManyGoroutines runs under -race in CI.
+func TestOneClientSharedByManyGoroutines(t *testing.T) {
+	const goroutines, calls = 64, 20
+	var conns, requests atomic.Int64
+	// The first request of every goroutine is held until all 64 are in
+	// flight, so that start-up opens exactly one connection each. Without
+	// that, net/http can dial one connection too many whoever the client
+	// is: a request that found no idle connection starts a dial, is handed
+	// one another request just freed, and the dialled one joins the pool.
+	var arrived atomic.Int64
+	allIn := make(chan struct{})
+	gate := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if n := arrived.Add(1); n <= goroutines {
+				if n == goroutines {
+					close(allIn)
+				}
+				<-allIn
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/2.0/banks", func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		respond(w, 200, fixture(t, "banks.json"))
+	})
+	mux.HandleFunc("GET /api/2.0/payments/{id}", func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		respond(w, 200, []byte(strings.Replace(payment, "gqzdy6chjne9", r.PathValue("id"), 1)))
+	})
+	mux.HandleFunc("POST /api/2.0/payments", func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		require.NoError(t, r.ParseForm())
+		respond(w, 200, []byte(`{"payment_id":"`+r.PostForm.Get("transaction_id")+`"}`))
+	})
+	mux.HandleFunc("GET /api/2.0/merchants/{id}/paymentMethods", func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		respond(w, 200, fixture(t, "payment-methods.json"))
+	})
+	srv := httptest.NewUnstartedServer(gate(mux))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c, err := khipu.NewClient(testReceiverID, testSecret, khipu.WithBaseURL(srv.URL+"/api/2.0"))
+	require.NoError(t, err)
+
+	ctx := context.Background()
+	errs := make(chan error, goroutines*calls)
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range calls {
+				id := fmt.Sprintf("g%02dc%02d", g, i)
+				var err error
+				switch i % 4 {
+				case 0:
+					var banks []khipu.Bank
+					if banks, err = c.Banks.List(ctx); err == nil && len(banks) != 4 {
+						err = fmt.Errorf("%d banks", len(banks))
+					}
+				case 1:
+					var p *khipu.Payment
+					if p, err = c.Payments.Get(ctx, id); err == nil && p.PaymentID != id {
+						err = fmt.Errorf("asked for %s, got %s", id, p.PaymentID)
+					}
+				case 2:
+					var p *khipu.PaymentCreated
+					p, err = c.Payments.Create(ctx, &khipu.PaymentCreateParams{Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1), TransactionID: id})
+					if err == nil && p.PaymentID != id {
+						err = fmt.Errorf("created %s, got %s", id, p.PaymentID)
+					}
+				case 3:
+					var m []khipu.PaymentMethod
+					if m, err = c.PaymentMethods.List(ctx, "12345"); err == nil && len(m) != 3 {
+						err = fmt.Errorf("%d methods", len(m))
+					}
+				}
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	assert.EqualValues(t, goroutines*calls, requests.Load())
+	assert.Equal(t, int64(goroutines), conns.Load(), "connections are reused: one per goroutine for %d requests", goroutines*calls)
+}

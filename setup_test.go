@@ -80,7 +80,7 @@ func capture(t *testing.T, r *http.Request, base string) received {
 }
 
 // fixture returns the contents of testdata/name.
-func fixture(t *testing.T, name string) []byte {
+func fixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	require.NoError(t, err)

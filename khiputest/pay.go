@@ -61,7 +61,12 @@ func (s *Server) Notify(paymentID string) error {
 		return nil
 	}
 	form := url.Values{"api_version": {version}, "notification_token": {token}}
-	resp, err := s.notifier.PostForm(notifyURL, form)
+	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, notifyURL, strings.NewReader(form.Encode()))
+	if err != nil {
+		return &NotificationError{PaymentID: paymentID, URL: notifyURL, Err: err}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := s.notifier.Do(req)
 	if err != nil {
 		return &NotificationError{PaymentID: paymentID, URL: notifyURL, Err: err}
 	}

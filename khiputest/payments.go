@@ -95,11 +95,15 @@ func (s *Server) createPayment(c *call) response {
 // valid create-payment request.
 func crossCheckPayment(p url.Values) []fieldError {
 	var errs []fieldError
+	currency := p.Get("currency")
 	amt, _ := parseAmount(p.Get("amount"))
-	if p.Get("currency") == "CLP" && amt%amountScale != 0 {
-		errs = append(errs, fieldError{"amount", "CLP amounts have no decimals"})
+	if msg := precision(currency, amt); msg != "" {
+		errs = append(errs, fieldError{"amount", msg})
 	}
-	if fee, _ := parseAmount(p.Get("integrator_fee")); fee > amt {
+	fee, _ := parseAmount(p.Get("integrator_fee"))
+	if msg := precision(currency, fee); msg != "" {
+		errs = append(errs, fieldError{"integrator_fee", msg})
+	} else if fee > amt {
 		errs = append(errs, fieldError{"integrator_fee", "is larger than the amount"})
 	}
 	if p.Get("send_email") == "true" && (p.Get("payer_name") == "" || p.Get("payer_email") == "") {
@@ -109,6 +113,15 @@ func crossCheckPayment(p url.Values) []fieldError {
 		errs = append(errs, fieldError{"contract_url", "needs fixed_payer_personal_identifier"})
 	}
 	return errs
+}
+
+// precision says what is wrong with a's decimals in currency, or "": the
+// Chilean peso has none.
+func precision(currency string, a amount) string {
+	if currency == "CLP" && a%amountScale != 0 {
+		return "CLP amounts have no decimals"
+	}
+	return ""
 }
 
 func (s *Server) getPayment(c *call) response {
@@ -201,6 +214,8 @@ func (s *Server) refundPayment(c *call) response {
 		return validationResponse([]fieldError{{"payment_id", "the payment is confirmed: refunds end at settlement"}})
 	case remaining == 0:
 		return validationResponse([]fieldError{{"payment_id", "the payment was refunded in full"}})
+	case precision(p.params.Get("currency"), refund) != "":
+		return validationResponse([]fieldError{{"amount", precision(p.params.Get("currency"), refund)}})
 	case refund > remaining:
 		return validationResponse([]fieldError{{"amount", "is larger than what is left to refund (" + remaining.String() + ")"}})
 	}

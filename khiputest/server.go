@@ -28,6 +28,7 @@
 package khiputest
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -86,6 +87,8 @@ type Request struct {
 type Server struct {
 	srv      *httptest.Server
 	notifier *http.Client // POSTs notifications to notify_url
+	ctx      context.Context
+	stop     context.CancelFunc // ends notifications in flight when the server closes
 
 	mu        sync.Mutex
 	accounts  map[string]*account // by receiver id
@@ -138,9 +141,13 @@ func NewServer(receiverID, secret string) *Server {
 	mux.HandleFunc("POST "+payPagePath+"{id}", s.payFromPage)
 
 	s.srv = httptest.NewServer(mux)
+	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.notifier = &http.Client{
 		Timeout:   30 * time.Second, // what Khipu waits for a shop's answer
 		Transport: http.DefaultTransport.(*http.Transport).Clone(),
+		// A redirect is a misconfigured notify_url, reported rather than
+		// followed: following a 301 or 302 would turn the POST into a GET.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return s
 }
@@ -149,8 +156,11 @@ func NewServer(receiverID, secret string) *Server {
 // "http://127.0.0.1:<port>/api/2.0".
 func (s *Server) URL() string { return s.srv.URL + APIPath }
 
-// Close shuts the server down, waiting for the requests in flight.
+// Close shuts the server down, waiting for the requests in flight. A
+// notification in flight is abandoned rather than waited for, and Pay and
+// Notify fail once the server is closed.
 func (s *Server) Close() {
+	s.stop()
 	s.srv.Close()
 	s.notifier.CloseIdleConnections()
 }
@@ -206,7 +216,7 @@ type call struct {
 	caller *account   // the account whose signature the request carries
 	params url.Values // query or form parameters
 	id     string     // the {id} path value, if any
-	base   string     // scheme://host the request was sent to
+	base   string     // scheme://host of the server
 }
 
 // response is what a handler answers: a status and a value to write as JSON.
@@ -249,7 +259,10 @@ func (s *Server) serve(endpoint string, r *http.Request, params url.Values, h ha
 	if status, ok := s.takeFault(endpoint); ok {
 		return faultResponse(status)
 	}
-	base := "http://" + r.Host
+	// Khipu checks a signature against its own address, whatever Host the
+	// request carries: a client signs the URL it sends the request to, so a
+	// request sent through a proxy at another address fails, as at Khipu.
+	base := s.srv.URL
 	s.mu.Lock()
 	caller := s.authenticate(r.Header.Get("Authorization"), r.Method, base+r.URL.EscapedPath(), params)
 	s.mu.Unlock()

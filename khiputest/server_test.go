@@ -136,6 +136,21 @@ func TestSignaturesAreCheckedAsKhipuDoes(t *testing.T) {
 		})
 	}
 
+	t.Run("a request signed for the address a proxy was given gets a 403", func(t *testing.T) {
+		// Khipu checks a signature against its own address: a client
+		// pointed at a proxy signs the proxy's URL, which Khipu refuses,
+		// whatever Host header the proxy passes on.
+		proxied := "http://proxy.example" + khiputest.APIPath + "/banks"
+		req, err := http.NewRequest(http.MethodGet, srv.URL()+"/banks", nil)
+		require.NoError(t, err)
+		req.Host = "proxy.example"
+		req.Header.Set("Authorization", sign.New(receiverID, secret).Authorization("GET", proxied, nil))
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+	})
+
 	t.Run("the client's signature is accepted, and a wrong secret is an AuthorizationError", func(t *testing.T) {
 		_, err := newClient(t, srv, receiverID, secret).Banks.List(context.Background())
 		require.NoError(t, err)
@@ -310,6 +325,15 @@ func TestPaymentLifecycle(t *testing.T) {
 		assert.Equal(t, "payment_id", fieldAtFault(t, err), "nothing left")
 	})
 
+	t.Run("a CLP payment is refunded in whole pesos", func(t *testing.T) {
+		id := create(t)
+		require.NoError(t, srv.Pay(id))
+		_, err := client.Payments.Refund(ctx, id, &khipu.RefundParams{Amount: khipu.MustParseAmount("0.5")})
+		assert.Equal(t, "amount", fieldAtFault(t, err))
+		_, err = client.Payments.Refund(ctx, id, &khipu.RefundParams{Amount: khipu.NewAmount(1)})
+		require.NoError(t, err)
+	})
+
 	t.Run("an unknown payment is a 400 naming payment_id", func(t *testing.T) {
 		_, err := client.Payments.Get(ctx, "zzzzzzzzzzzz")
 		assert.Equal(t, "payment_id", fieldAtFault(t, err))
@@ -476,6 +500,22 @@ func TestPayPostsKhipusNotification(t *testing.T) {
 		p, err := client.Payments.Get(context.Background(), created.PaymentID)
 		require.NoError(t, err)
 		assert.Equal(t, khipu.StatusDone, p.Status)
+	})
+
+	t.Run("a redirect is reported, not followed", func(t *testing.T) {
+		// A notify_url that redirects is misconfigured: following a 302
+		// would turn Khipu's POST into a GET without the form.
+		moved := httptest.NewServer(http.RedirectHandler(shop.URL+"/notify", http.StatusFound))
+		defer moved.Close()
+		created, err := client.Payments.Create(context.Background(), &khipu.PaymentCreateParams{
+			Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1000), NotifyURL: moved.URL + "/notify",
+		})
+		require.NoError(t, err)
+		err = srv.Pay(created.PaymentID)
+		var ne *khiputest.NotificationError
+		require.ErrorAs(t, err, &ne)
+		assert.Equal(t, http.StatusFound, ne.StatusCode)
+		assert.Empty(t, got, "the shop received nothing")
 	})
 
 	t.Run("a payment without notify_url is paid without a notification", func(t *testing.T) {
@@ -666,4 +706,34 @@ func TestConcurrentUse(t *testing.T) {
 	notified.Range(func(any, any) bool { count++; return true })
 	assert.Equal(t, n, count)
 	assert.Len(t, srv.Requests(), n*3, "create, the token lookup, refund: nothing lost")
+}
+
+func TestCloseAbandonsANotificationInFlight(t *testing.T) {
+	srv := khiputest.NewServer(receiverID, secret)
+	client := newClient(t, srv, receiverID, secret)
+	arrived := make(chan struct{})
+	release := make(chan struct{})
+	shop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		select { // a shop that never answers in time
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer shop.Close()
+	defer close(release)
+	created, err := client.Payments.Create(context.Background(), &khipu.PaymentCreateParams{
+		Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1000), NotifyURL: shop.URL + "/notify",
+	})
+	require.NoError(t, err)
+
+	paid := make(chan error, 1)
+	go func() { paid <- srv.Pay(created.PaymentID) }()
+	<-arrived
+	srv.Close()
+	err = <-paid
+	var ne *khiputest.NotificationError
+	require.ErrorAs(t, err, &ne)
+	assert.ErrorIs(t, err, context.Canceled, "Close ends the delivery instead of waiting Khipu's 30 s")
+	assert.ErrorIs(t, srv.Notify(created.PaymentID), context.Canceled, "a closed server notifies nobody")
 }

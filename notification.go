@@ -61,6 +61,7 @@ func ParseNotification(r *http.Request) (*Notification, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: malformed form: %v", ErrInvalidNotification, err)
 		}
+		keepForm(r, form)
 	}
 	n := &Notification{APIVersion: form.Get("api_version"), Token: form.Get("notification_token")}
 	switch {
@@ -79,6 +80,25 @@ func ParseNotification(r *http.Request) (*Notification, error) {
 		}
 	}
 	return n, nil
+}
+
+// keepForm stores the form read from r's body where r.ParseForm would have:
+// the body is consumed, and a second ParseNotification, VerifyNotification
+// or r.FormValue must still see what it held.
+func keepForm(r *http.Request, form url.Values) {
+	r.PostForm = form
+	if r.Form != nil {
+		return
+	}
+	r.Form = make(url.Values, len(form))
+	for k, vs := range form {
+		r.Form[k] = append([]string(nil), vs...)
+	}
+	if r.URL != nil {
+		for k, vs := range r.URL.Query() {
+			r.Form[k] = append(r.Form[k], vs...)
+		}
+	}
 }
 
 // VerifyNotification parses Khipu's notification from r, fetches the payment
@@ -158,16 +178,20 @@ func (h *notificationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 		}
 		return
 	}
-	call := &inflight{done: make(chan struct{})}
+	// Until process returns, the answer is a failure: if fn panics, the
+	// duplicates waiting on this token get a 500 and the token is freed for
+	// Khipu's next attempt, while the panic goes on to net/http.
+	call := &inflight{done: make(chan struct{}), status: http.StatusInternalServerError, msg: "notification not processed; retry later"}
 	h.inflight[n.Token] = call
 	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		delete(h.inflight, n.Token)
+		h.mu.Unlock()
+		close(call.done)
+	}()
 
 	call.status, call.msg = h.process(r.Context(), n.Token)
-
-	h.mu.Lock()
-	delete(h.inflight, n.Token)
-	h.mu.Unlock()
-	close(call.done)
 	http.Error(w, call.msg, call.status)
 }
 
@@ -213,8 +237,10 @@ func (e *MismatchError) Error() string {
 
 // Check returns nil only when p is done and its transaction id, amount and
 // currency all match the merchant's order; otherwise an error (one
-// *MismatchError per difference, joined) says what differs. A payment that
-// is done but reversed or marked as abuse does not pass.
+// *MismatchError per difference, joined) says what differs. A done payment
+// passes only with status_detail "normal", "marked-paid-by-receiver" or
+// none: one reversed, marked as abuse, or with a detail this library does
+// not know does not.
 func (p *Payment) Check(transactionID string, amount Amount, currency string) error {
 	if p == nil {
 		return &MismatchError{Field: "payment", Want: "a payment", Got: "nil"}
@@ -224,7 +250,10 @@ func (p *Payment) Check(transactionID string, amount Amount, currency string) er
 		errs = append(errs, &MismatchError{Field: "status", Want: string(StatusDone), Got: string(p.Status)})
 	}
 	switch p.StatusDetail {
-	case StatusDetailReversed, StatusDetailMarkedAsAbuse, StatusDetailRejectedByPayer:
+	case StatusDetailNormal, StatusDetailMarkedPaidByReceiver, "":
+	default:
+		// Reversed, marked as abuse, rejected, or a detail this library
+		// does not know: not delivered until someone has looked.
 		errs = append(errs, &MismatchError{Field: "status_detail", Want: string(StatusDetailNormal), Got: string(p.StatusDetail)})
 	}
 	if p.TransactionID != transactionID {

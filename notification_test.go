@@ -268,3 +268,75 @@ func TestNotificationHandlerRunsOneCallbackPerTokenAtATime(t *testing.T) {
 	assert.Equal(t, int32(1), maxRunning.Load(), "the callback never ran twice at once for one token")
 	assert.LessOrEqual(t, calls.Load(), int32(n))
 }
+
+func TestParseNotificationLeavesTheFormReadable(t *testing.T) {
+	c, _ := notifyKhipu(t, map[string]string{"mine": notifyPayment("12345", "done", "order-1", "1000", "CLP")})
+	r := httptest.NewRequest(http.MethodPost, "/notify?shop=1", strings.NewReader("api_version=1.3&notification_token=mine"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	n, err := khipu.ParseNotification(r)
+	require.NoError(t, err)
+	assert.Equal(t, "mine", n.Token)
+
+	// The body is consumed, but what it held is where ParseForm puts it.
+	assert.Equal(t, "mine", r.PostFormValue("notification_token"))
+	assert.Equal(t, "1", r.FormValue("shop"), "the query is in r.Form too")
+	p, err := c.VerifyNotification(context.Background(), r)
+	require.NoError(t, err, "a parsed request can still be verified")
+	assert.Equal(t, "abc123def456", p.PaymentID)
+}
+
+func TestACallbackThatPanicsDoesNotBlockItsToken(t *testing.T) {
+	c, _ := notifyKhipu(t, map[string]string{"mine": notifyPayment("12345", "done", "order-1", "1000", "CLP")})
+	var panicking atomic.Bool
+	panicking.Store(true)
+	h := c.NotificationHandler(func(ctx context.Context, p *khipu.Payment) error {
+		if panicking.Load() {
+			panic("bug in the shop")
+		}
+		return nil
+	})
+	post := func() {
+		h.ServeHTTP(httptest.NewRecorder(), notificationRequest("api_version=1.3&notification_token=mine"))
+	}
+	require.PanicsWithValue(t, "bug in the shop", post, "the panic is the shop's, and net/http's to recover")
+
+	// Khipu's next attempt, once the bug is fixed, is processed: the token
+	// was freed, not left held by the call that panicked.
+	panicking.Store(false)
+	done := make(chan int, 1)
+	go func() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, notificationRequest("api_version=1.3&notification_token=mine"))
+		done <- rec.Code
+	}()
+	select {
+	case code := <-done:
+		assert.Equal(t, http.StatusOK, code)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the token is still held by the call that panicked")
+	}
+}
+
+func TestPaymentCheckAcceptsOnlyKnownGoodStatusDetails(t *testing.T) {
+	for detail, ok := range map[khipu.StatusDetail]bool{
+		khipu.StatusDetailNormal:               true,
+		khipu.StatusDetailMarkedPaidByReceiver: true,
+		"":                                     true, // not sent: status done decides
+		khipu.StatusDetailReversed:             false,
+		khipu.StatusDetailMarkedAsAbuse:        false,
+		khipu.StatusDetailRejectedByPayer:      false,
+		khipu.StatusDetailPending:              false,
+		"chargeback":                           false, // unknown to this library: not delivered
+	} {
+		p := khipu.Payment{Status: khipu.StatusDone, StatusDetail: detail, TransactionID: "o-1", Amount: khipu.NewAmount(10), Currency: "CLP"}
+		err := p.Check("o-1", khipu.NewAmount(10), "CLP")
+		if ok {
+			assert.NoError(t, err, "status_detail %q", detail)
+			continue
+		}
+		var me *khipu.MismatchError
+		require.ErrorAs(t, err, &me, "status_detail %q", detail)
+		assert.Equal(t, "status_detail", me.Field)
+		assert.Equal(t, string(detail), me.Got)
+	}
+}

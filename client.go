@@ -79,7 +79,7 @@ func NewClient(receiverID, secret string, opts ...Option) (*Client, error) {
 		signer:     sign.New(receiverID, secret),
 		baseURL:    DefaultBaseURL,
 		userAgent:  "khipu-go/" + Version,
-		retry:      DefaultRetryPolicy,
+		retry:      defaultRetryPolicy,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -106,7 +106,14 @@ func defaultHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 100
 	t.MaxIdleConnsPerHost = 100
-	return &http.Client{Timeout: DefaultTimeout, Transport: t}
+	return &http.Client{
+		Timeout:   DefaultTimeout,
+		Transport: t,
+		// Khipu does not redirect its API. Following a redirect would send
+		// a signed request somewhere it was not signed for, or turn a POST
+		// into a GET; the 3xx is returned as an UnexpectedResponseError.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 // WithHTTPClient makes the Client send its requests with hc. nil means the
@@ -119,9 +126,15 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithBaseURL sends the requests to u instead of DefaultBaseURL: a khiputest
-// server, or a proxy. u must be an absolute http or https URL without a query
+// WithBaseURL sends the requests to u instead of DefaultBaseURL, typically a
+// khiputest server. u must be an absolute http or https URL without a query
 // or fragment.
+//
+// Requests are signed for the URL they are sent to, so a reverse proxy at
+// another address gets requests Khipu would refuse. To reach Khipu through
+// an outbound HTTP proxy, keep the base URL and set the proxy on the
+// transport: the default one honours HTTPS_PROXY, or pass WithHTTPClient
+// with a Transport whose Proxy is set.
 func WithBaseURL(u string) Option {
 	return func(c *Client) error {
 		parsed, err := url.Parse(u)
@@ -131,7 +144,7 @@ func WithBaseURL(u string) Option {
 		if (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" {
 			return &ParamError{Param: "base URL", Reason: "must be an absolute http or https URL"}
 		}
-		if parsed.RawQuery != "" || parsed.Fragment != "" || parsed.User != nil {
+		if parsed.RawQuery != "" || parsed.ForceQuery || parsed.Fragment != "" || parsed.User != nil {
 			return &ParamError{Param: "base URL", Reason: "must not have a query, a fragment or user info"}
 		}
 		c.baseURL = strings.TrimRight(parsed.String(), "/")
@@ -215,14 +228,18 @@ func (c *Client) call(ctx context.Context, method, path string, params any, out 
 		if o.err == nil {
 			err := c.decode(method, path, o.status, o.body, out)
 			putBody(o.buf) // decode copied what it keeps
-			return err
+			return redactSecret(out, err)
 		}
 		putBody(o.buf) // errors hold copies of the body
-		if ctx.Err() != nil {
+		var te *transportError
+		if errors.As(o.err, &te) && ctx.Err() != nil {
+			// No complete answer arrived because the caller gave up. An
+			// answer that did arrive (a 400, say) is Khipu's word and is
+			// returned as it is.
 			return fmt.Errorf("khipu: %s %s: %w", method, path, ctx.Err())
 		}
-		if attempt > retries || !o.retryable {
-			return o.err
+		if attempt > retries || !o.retryable || ctx.Err() != nil {
+			return redactSecret(out, o.err)
 		}
 		wait, ok := c.retry.wait(attempt, o.retryAfter)
 		if deadline, has := ctx.Deadline(); !ok || has && time.Until(deadline) < wait {
@@ -384,8 +401,11 @@ type bodyDecoder interface{ decodeBody(body []byte) error }
 
 // decode reads a successful response into out.
 func (c *Client) decode(method, path string, status int, body []byte, out any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
+	switch trimmed := bytes.TrimSpace(body); {
+	case len(trimmed) == 0:
 		return newUnexpected(status, nil, method+" "+path+": empty body where JSON was expected", nil)
+	case string(trimmed) == "null":
+		return newUnexpected(status, body, method+" "+path+": null where a JSON object was expected", nil)
 	}
 	var err error
 	if d, ok := out.(bodyDecoder); ok {
@@ -394,12 +414,29 @@ func (c *Client) decode(method, path string, status int, body []byte, out any) e
 		err = json.Unmarshal(body, out)
 	}
 	if err != nil {
-		if _, secret := out.(*ReceiverCreated); secret {
-			body = []byte("[redacted: this response carries a secret]")
-		}
 		return newUnexpected(status, body, method+" "+path+": malformed JSON", err)
 	}
+	if c, ok := out.(completer); ok {
+		if missing := c.missing(); missing != "" {
+			return newUnexpected(status, body, method+" "+path+": the response has no "+missing, nil)
+		}
+	}
 	return nil
+}
+
+// completer is implemented by models that are useless without some field:
+// a 200 answer of null or {} must not become a payment with no id.
+type completer interface{ missing() string }
+
+// redactSecret removes the body from an UnexpectedResponseError to a call
+// whose successful answer carries a secret (Receivers.Create): a malformed,
+// truncated or oversized body may still hold it.
+func redactSecret(out any, err error) error {
+	var ue *UnexpectedResponseError
+	if _, secret := out.(*ReceiverCreated); secret && errors.As(err, &ue) && ue.StatusCode >= 200 && ue.StatusCode <= 299 && len(ue.Body) > 0 {
+		ue.Body = []byte("[redacted: this response carries a secret]")
+	}
+	return err
 }
 
 // log writes one debug record for an attempt. It costs one check when no

@@ -16,7 +16,8 @@
 //	client, err := khipu.NewClient(os.Getenv("KHIPU_RECEIVER_ID"), os.Getenv("KHIPU_SECRET"))
 //
 // Options: [WithHTTPClient] (default: an http.Client with a 30 s timeout),
-// [WithBaseURL] (a proxy, or a [github.com/khipu-go/khipu/khiputest] server),
+// [WithBaseURL] (a [github.com/khipu-go/khipu/khiputest] server; an outbound
+// proxy goes on the transport, see WithBaseURL),
 // [WithUserAgent], [WithRetry] and [WithLogger].
 //
 // # Creating a payment

@@ -406,7 +406,7 @@ func TestPathIDsThatCouldChangeTheURLAreRefusedBeforeSending(t *testing.T) {
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
 			mux, c, base := setup(t)
-			srv := serve(t, mux, base, 200, "application/json", []byte(`{}`))
+			srv := serve(t, mux, base, 200, "application/json", []byte(`{"payment_id":"gqzdy6chjne9","message":"ok"}`))
 			param := "payment_id"
 			if name == "PaymentMethods.List" {
 				param = "merchant_id"
@@ -616,6 +616,7 @@ func TestNewClientRefusesBadCredentialsAndOptions(t *testing.T) {
 		{"base URL with a query", "12345", "s", khipu.WithBaseURL("https://khipu.com/api/2.0?x=1"), "base URL"},
 		{"base URL with user info", "12345", "s", khipu.WithBaseURL("https://u:p@khipu.com/api/2.0"), "base URL"},
 		{"unparsable base URL", "12345", "s", khipu.WithBaseURL("https://[::1"), "base URL"},
+		{"base URL with an empty query", "12345", "s", khipu.WithBaseURL("https://khipu.com/api/2.0?"), "base URL"},
 		{"empty user agent", "12345", "s", khipu.WithUserAgent(" "), "user agent"},
 		{"user agent with a newline", "12345", "s", khipu.WithUserAgent("shop\r\nX-Evil: 1"), "user agent"},
 		{"negative retries", "12345", "s", khipu.WithRetry(khipu.RetryPolicy{MaxRetries: -1}), "retry policy"},

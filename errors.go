@@ -116,10 +116,17 @@ func bodySnippet(body []byte, n int) string {
 	}
 	cut := len(body) > n
 	if cut {
-		body = body[:n]
-		for len(body) > 0 && !utf8.Valid(body) {
-			body = body[:len(body)-1]
+		// Back up to the start of a rune cut in two, at most UTFMax-1
+		// bytes: a binary body stays quoted (strconv.Quote escapes invalid
+		// bytes), not emptied.
+		end := n
+		for i := n; i > n-utf8.UTFMax && i > 0; i-- {
+			if utf8.RuneStart(body[i]) {
+				end = i
+				break
+			}
 		}
+		body = body[:end]
 	}
 	s := strconv.Quote(string(body))
 	if cut {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -485,4 +486,117 @@ func TestOneClientSharedByManyGoroutines(t *testing.T) {
 	}
 	assert.EqualValues(t, goroutines*calls, requests.Load())
 	assert.Equal(t, int64(goroutines), conns.Load(), "connections are reused: one per goroutine for %d requests", goroutines*calls)
+}
+
+func TestASuccessWithoutTheModelIsAnUnexpectedResponse(t *testing.T) {
+	calls := map[string]struct {
+		call    func(c *khipu.Client) (any, error)
+		missing string
+	}{
+		"Payments.Get": {func(c *khipu.Client) (any, error) { return c.Payments.Get(context.Background(), "gqzdy6chjne9") }, "payment_id"},
+		"Payments.Create": {func(c *khipu.Client) (any, error) {
+			return c.Payments.Create(context.Background(), &khipu.PaymentCreateParams{Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1000)})
+		}, "payment_id"},
+		"Receivers.Create": {func(c *khipu.Client) (any, error) { return c.Receivers.Create(context.Background(), receiverParams()) }, "receiver_id"},
+		"Banks.List":       {func(c *khipu.Client) (any, error) { return c.Banks.List(context.Background()) }, ""},
+	}
+	for name, tc := range calls {
+		for _, body := range []string{"null", "{}", `{"unknown": 1}`} {
+			if tc.missing == "" && body != "null" {
+				continue // {} is an empty list of banks
+			}
+			t.Run(name+"/"+body, func(t *testing.T) {
+				s, c := scripted(t, status(200, body))
+				out, err := tc.call(c)
+				assert.Nil(t, nilIfTypedNil(out), "no zero value passed off as Khipu's answer")
+				var ue *khipu.UnexpectedResponseError
+				require.ErrorAs(t, err, &ue)
+				assert.Equal(t, 200, ue.StatusCode)
+				if body == "null" {
+					assert.Contains(t, err.Error(), "null where a JSON object was expected")
+				} else {
+					assert.Contains(t, err.Error(), "the response has no "+tc.missing)
+				}
+				assert.Equal(t, 1, s.count())
+			})
+		}
+	}
+	// A receiver whose answer lacks its secret is as useless as one
+	// without an id.
+	_, c := scripted(t, status(200, `{"receiver_id": 4242}`))
+	_, err := c.Receivers.Create(context.Background(), receiverParams())
+	assert.ErrorContains(t, err, "the response has no secret")
+}
+
+func TestKhipusAnswerIsKeptWhenTheContextEndsAfterIt(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The client logs each attempt once its answer is read: a logger that
+	// cancels the context then leaves the client holding a complete 400
+	// and a context that has ended.
+	mux, c, _ := setup(t, khipu.WithLogger(slog.New(cancelOnLog{cancel})))
+	s := &script{answers: []func(w http.ResponseWriter, r *http.Request){
+		status(400, `{"status":400,"message":"inválido","errors":[{"field":"amount","message":"muy grande"}]}`),
+	}}
+	mux.Handle("/", s)
+	_, err := c.Payments.Create(ctx, &khipu.PaymentCreateParams{Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1000)})
+	require.Error(t, ctx.Err())
+	var ve *khipu.ValidationError
+	require.ErrorAs(t, err, &ve, "Khipu refused the payment: the caller learns it was not created")
+	assert.Equal(t, "amount", ve.Errors[0].Field)
+	assert.Equal(t, 1, s.count())
+}
+
+// cancelOnLog is a slog.Handler that cancels a context on every record.
+type cancelOnLog struct{ cancel context.CancelFunc }
+
+func (h cancelOnLog) Enabled(context.Context, slog.Level) bool { return true }
+func (h cancelOnLog) Handle(context.Context, slog.Record) error {
+	h.cancel()
+	return nil
+}
+func (h cancelOnLog) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h cancelOnLog) WithGroup(string) slog.Handler      { return h }
+
+func TestAnUnparsableRetryAfterThatIsAllDigitsEndsTheCall(t *testing.T) {
+	s, c := scripted(t, status(503, khipu503, "Retry-After", "99999999999999999999"), status(200, payment))
+	var se *khipu.ServiceError
+	require.ErrorAs(t, get(c), &se, "a wait longer than any int is longer than 30 s")
+	assert.Equal(t, 1, s.count())
+}
+
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the redirect was followed: %s %s", r.Method, r.URL)
+	}))
+	defer target.Close()
+	for _, code := range []int{301, 302, 303, 307, 308} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			s, c := scripted(t, func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, target.URL+r.URL.Path, code)
+			})
+			_, err := c.Payments.Create(context.Background(), &khipu.PaymentCreateParams{Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1000)})
+			var ue *khipu.UnexpectedResponseError
+			require.ErrorAs(t, err, &ue)
+			assert.Equal(t, code, ue.StatusCode)
+			assert.Equal(t, 1, s.count())
+		})
+	}
+}
+
+func TestABinaryBodyIsQuotedInTheError(t *testing.T) {
+	body := strings.Repeat("\xff\xfe", 100) // 200 bytes that are not UTF-8
+	_, c := scripted(t, status(502, body, "Content-Type", "application/octet-stream"))
+	err := get(c)
+	var ue *khipu.UnexpectedResponseError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, []byte(body), ue.Body)
+	assert.Contains(t, err.Error(), `body "\xff\xfe\xff\xfe`, "the start of the body, escaped")
+	assert.True(t, strings.HasSuffix(err.Error(), `"...`), "and cut: %s", err)
+
+	// A multi-byte rune across the cut is not split.
+	body = strings.Repeat("a", 119) + "ñandú" + strings.Repeat("b", 100)
+	_, c = scripted(t, status(502, body, "Content-Type", "text/plain"))
+	err = get(c)
+	assert.Contains(t, err.Error(), `body "`+strings.Repeat("a", 119)+`"...`)
 }

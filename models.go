@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net/url"
 	"strconv"
@@ -80,6 +81,15 @@ type PaymentCreated struct {
 	ReadyForTerminal      bool   `json:"ready_for_terminal"`
 }
 
+// missing names what a PaymentCreated cannot do without. Only the id: a
+// payment that has one exists at Khipu, and an error would hide it.
+func (p *PaymentCreated) missing() string {
+	if p.PaymentID == "" {
+		return "payment_id"
+	}
+	return ""
+}
+
 // Payment is a payment as Khipu reports it (GET /payments/{id} and
 // GET /payments?notification_token=...).
 //
@@ -151,6 +161,13 @@ func (p *Payment) UnmarshalJSON(b []byte) error {
 // validates and decodes it again, with the same results and errors.
 func (p *Payment) decodeBody(body []byte) error { return p.UnmarshalJSON(body) }
 
+func (p *Payment) missing() string {
+	if p.PaymentID == "" {
+		return "payment_id"
+	}
+	return ""
+}
+
 // Success is Khipu's answer to Delete, Confirm and Refund.
 type Success struct {
 	Message string `json:"message"`
@@ -176,6 +193,16 @@ func (r *ReceiverCreated) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+func (r *ReceiverCreated) missing() string {
+	switch {
+	case r.ReceiverID == "":
+		return "receiver_id"
+	case r.Secret == "":
+		return "secret"
+	}
+	return ""
+}
+
 // String shows the receiver id and hides the secret.
 func (r ReceiverCreated) String() string {
 	return "khipu.ReceiverCreated{ReceiverID: " + strconv.Quote(r.ReceiverID) + ", Secret: [redacted]}"
@@ -183,6 +210,12 @@ func (r ReceiverCreated) String() string {
 
 // GoString hides the secret from %#v.
 func (r ReceiverCreated) GoString() string { return r.String() }
+
+// LogValue hides the secret from log/slog, whose JSON handler would
+// otherwise marshal it.
+func (r ReceiverCreated) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("receiver_id", r.ReceiverID), slog.String("secret", "[redacted]"))
+}
 
 // Format hides the secret from every verb, %x and %q included.
 func (r ReceiverCreated) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(r.String())) }
@@ -567,10 +600,21 @@ func (a Amount) IsZero() bool { return a.units == 0 }
 // negative.
 func (a Amount) valid() bool { return a.units >= 0 }
 
-// MarshalJSON writes a as a JSON number in its canonical decimal form.
-func (a Amount) MarshalJSON() ([]byte, error) {
+// errUnsendable is what encoding an Amount that ParseAmount could not have
+// produced returns: a negative or out-of-range amount is never written where
+// it could be read back, or sent, as money.
+func (a Amount) errUnsendable() error {
 	if a == invalidAmount {
-		return nil, errors.New("khipu: cannot marshal an invalid Amount")
+		return errors.New("khipu: cannot encode an out-of-range Amount")
+	}
+	return &AmountError{Input: a.String(), Reason: errAmountNegative.Error()}
+}
+
+// MarshalJSON writes a as a JSON number in its canonical decimal form. A
+// negative or out-of-range Amount is an error: UnmarshalJSON would refuse it.
+func (a Amount) MarshalJSON() ([]byte, error) {
+	if !a.valid() {
+		return nil, a.errUnsendable()
 	}
 	return a.appendText(nil), nil
 }
@@ -615,8 +659,14 @@ func parseJSONAmount(s string) (Amount, error) {
 	return parseAmount(s)
 }
 
-// MarshalText writes a in its canonical decimal form.
-func (a Amount) MarshalText() ([]byte, error) { return a.appendText(nil), nil }
+// MarshalText writes a in its canonical decimal form. A negative or
+// out-of-range Amount is an error, as in MarshalJSON.
+func (a Amount) MarshalText() ([]byte, error) {
+	if !a.valid() {
+		return nil, a.errUnsendable()
+	}
+	return a.appendText(nil), nil
+}
 
 // UnmarshalText parses text with ParseAmount.
 func (a *Amount) UnmarshalText(text []byte) error {
@@ -629,8 +679,12 @@ func (a *Amount) UnmarshalText(text []byte) error {
 }
 
 // EncodeValues form-encodes a as its canonical decimal text (it implements
-// go-querystring's Encoder).
+// go-querystring's Encoder). A negative or out-of-range Amount is an error,
+// never a parameter.
 func (a Amount) EncodeValues(key string, v *url.Values) error {
+	if !a.valid() {
+		return a.errUnsendable()
+	}
 	v.Set(key, a.String())
 	return nil
 }

@@ -80,6 +80,16 @@ func TestNewAmount(t *testing.T) {
 	assert.Equal(t, "invalid", khipu.NewAmount(math.MaxInt64).String())
 	_, err := json.Marshal(khipu.NewAmount(math.MaxInt64))
 	assert.Error(t, err, "an unrepresentable amount is never written")
+	// Nor a negative one, which UnmarshalJSON and ParseAmount would refuse:
+	// every encoded amount reads back.
+	for _, a := range []khipu.Amount{khipu.NewAmount(-5), khipu.NewAmount(math.MaxInt64)} {
+		_, err = json.Marshal(a)
+		assert.Error(t, err, "JSON of %v", a)
+		_, err = a.MarshalText()
+		assert.Error(t, err, "text of %v", a)
+		_, err = query.Values(khipu.RefundParams{Amount: a})
+		assert.Error(t, err, "form of %v", a)
+	}
 	assert.Panics(t, func() { khipu.MustParseAmount("1,5") })
 }
 

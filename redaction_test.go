@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -72,6 +73,7 @@ func TestNoValuePrintsASecret(t *testing.T) {
 	for name, body := range map[string]string{
 		"truncated": `{"receiver_id": 4242, "secret": "` + newSecret,
 		"bad id":    `{"receiver_id": true, "secret": "` + newSecret + `"}`,
+		"oversized": `{"receiver_id": 4242, "secret": "` + newSecret + `", "pad": "` + strings.Repeat("x", 2<<20) + `"}`,
 	} {
 		on("/receivers", 200, body)
 		_, err := c.Receivers.Create(context.Background(), receiverParams())
@@ -269,4 +271,18 @@ func TestNoLogBelowDebugOrWithoutALogger(t *testing.T) {
 		require.True(t, errors.As(err, &se))
 	}
 	assert.Empty(t, buf.String(), "an Info logger gets no debug records")
+}
+
+func TestSlogNeverShowsACreatedReceiversSecret(t *testing.T) {
+	rc := khipu.ReceiverCreated{ReceiverID: "4242", Secret: newSecret}
+	for name, h := range map[string]func(w io.Writer) slog.Handler{
+		"JSON": func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) },
+		"text": func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) },
+	} {
+		var buf bytes.Buffer
+		logger := slog.New(h(&buf))
+		logger.Info("created", "receiver", rc, "ptr", &rc)
+		assert.NotContains(t, buf.String(), newSecret, name)
+		assert.Contains(t, buf.String(), "4242", "%s: the id is still logged", name)
+	}
 }

@@ -15,14 +15,19 @@ import (
 // and only on a 502, 503 or 504 status or a transport error: Khipu API v2 has
 // no idempotency keys, so repeating a POST or DELETE could create, confirm or
 // refund twice.
+//
+// A Client made without WithRetry retries a read twice, waiting between
+// 200 ms and 2 s.
 type RetryPolicy struct {
 	MaxRetries int           // retries after the first attempt; 0 disables retries
-	MinBackoff time.Duration // the shortest wait between attempts; 0 means DefaultRetryPolicy's
-	MaxBackoff time.Duration // the longest; 0 means DefaultRetryPolicy's (or MinBackoff, if larger)
+	MinBackoff time.Duration // the shortest wait between attempts; 0 means 200 ms
+	MaxBackoff time.Duration // the longest; 0 means 2 s (or MinBackoff, if larger)
 }
 
-// DefaultRetryPolicy is the policy of a Client made without WithRetry.
-var DefaultRetryPolicy = RetryPolicy{MaxRetries: 2, MinBackoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second}
+// defaultRetryPolicy is the policy of a Client made without WithRetry. It is
+// not exported: a package variable that any code could change would be
+// configuration shared by every Client in the program.
+var defaultRetryPolicy = RetryPolicy{MaxRetries: 2, MinBackoff: 200 * time.Millisecond, MaxBackoff: 2 * time.Second}
 
 // maxRetryAfter is the longest Retry-After the client waits out; a longer one
 // ends the call with the server's error at once.
@@ -40,10 +45,10 @@ func WithRetry(p RetryPolicy) Option {
 			return &ParamError{Param: "retry policy", Reason: "MaxRetries above 10"}
 		}
 		if p.MinBackoff == 0 {
-			p.MinBackoff = DefaultRetryPolicy.MinBackoff
+			p.MinBackoff = defaultRetryPolicy.MinBackoff
 		}
 		if p.MaxBackoff == 0 {
-			p.MaxBackoff = max(DefaultRetryPolicy.MaxBackoff, p.MinBackoff)
+			p.MaxBackoff = max(defaultRetryPolicy.MaxBackoff, p.MinBackoff)
 		}
 		if p.MaxBackoff < p.MinBackoff {
 			return &ParamError{Param: "retry policy", Reason: "MaxBackoff is shorter than MinBackoff"}
@@ -55,10 +60,12 @@ func WithRetry(p RetryPolicy) Option {
 
 // wait returns how long to wait before retry number attempt (1 for the first
 // retry), and false when the server asked for a wait longer than
-// maxRetryAfter.
+// maxRetryAfter. The wait is drawn at random between MinBackoff and a
+// ceiling that doubles with each retry (2×MinBackoff for the first), capped
+// at MaxBackoff, so that clients that failed together do not retry together.
 func (p RetryPolicy) wait(attempt int, retryAfter string) (time.Duration, bool) {
 	ceiling := p.MinBackoff
-	for i := 1; i < attempt && ceiling < p.MaxBackoff; i++ {
+	for i := 0; i < attempt && ceiling < p.MaxBackoff; i++ {
 		ceiling *= 2
 	}
 	ceiling = min(ceiling, p.MaxBackoff)
@@ -78,12 +85,12 @@ func (p RetryPolicy) wait(attempt int, retryAfter string) (time.Duration, bool) 
 
 // parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	if secs, err := strconv.Atoi(v); err == nil {
+	if secs, err := strconv.Atoi(v); err == nil || errors.Is(err, strconv.ErrRange) && allDigits(v) {
 		if secs < 0 {
 			return 0, false
 		}
-		if secs > int(maxRetryAfter/time.Second) {
-			return maxRetryAfter + time.Second, true
+		if err != nil || secs > int(maxRetryAfter/time.Second) {
+			return maxRetryAfter + time.Second, true // longer than the cap, however long
 		}
 		return time.Duration(secs) * time.Second, true
 	}

@@ -11,7 +11,7 @@
 // the banks, creates a payment, prints its payment URL and polls the payment
 // until it is paid or you press Ctrl-C. KHIPU_NOTIFY_URL, if set, is sent as
 // the payment's notify_url; KHIPU_BASE_URL, if set, replaces Khipu's address
-// (a proxy).
+// with another that speaks Khipu's API, such as a khiputest server.
 package main
 
 import (
@@ -56,7 +56,7 @@ func run(ctx context.Context, out io.Writer, getenv func(string) string) error {
 	}
 	opts := []khipu.Option{khipu.WithUserAgent("khipu-go-quickstart")}
 	if base := getenv("KHIPU_BASE_URL"); base != "" {
-		opts = append(opts, khipu.WithBaseURL(base)) // a proxy, or a khiputest server
+		opts = append(opts, khipu.WithBaseURL(base)) // e.g. a khiputest server
 	}
 	client, err := khipu.NewClient(receiverID, secret, opts...)
 	if err != nil {
@@ -80,17 +80,17 @@ func runOffline(ctx context.Context, out io.Writer) error {
 
 	// The shop's notification endpoint: verify with Khipu, check against the
 	// order, and only then deliver.
-	delivered := make(chan *khipu.Payment, 1)
+	type verified struct {
+		payment  *khipu.Payment
+		mismatch error // why the payment does not pay the order, if it does not
+	}
+	notified := make(chan verified, 1)
 	handler := client.NotificationHandler(func(ctx context.Context, p *khipu.Payment) error {
-		if err := p.Check(ord.ID, ord.Amount, ord.Currency); err != nil {
-			fmt.Fprintf(out, "  notification for %s does not match the order, not delivering: %v\n", p.PaymentID, err)
-			return nil // answer 200: Khipu retrying would not change the payment
-		}
 		select {
-		case delivered <- p:
-		default: // a replayed notification: already delivered
+		case notified <- verified{p, p.Check(ord.ID, ord.Amount, ord.Currency)}:
+		default: // a replayed notification: already handled
 		}
-		return nil
+		return nil // answer 200: Khipu retrying would not change the payment
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -128,9 +128,13 @@ func runOffline(ctx context.Context, out io.Writer) error {
 	}
 
 	select {
-	case p := <-delivered:
+	case v := <-notified:
+		p := v.payment
 		fmt.Fprintf(out, "4. Notification verified with Khipu: payment %s is %q, %s %s, order %s, receiver %s\n",
 			p.PaymentID, p.Status, p.Amount, p.Currency, p.TransactionID, p.ReceiverID)
+		if v.mismatch != nil {
+			return fmt.Errorf("the payment does not match order %s, not delivering: %w", ord.ID, v.mismatch)
+		}
 		fmt.Fprintf(out, "5. It matches the order: deliver %s.\n", ord.ID)
 		return nil
 	case <-time.After(10 * time.Second):
@@ -173,14 +177,21 @@ func runLive(ctx context.Context, out io.Writer, client *khipu.Client, notifyURL
 	last := khipu.PaymentStatus("")
 	for {
 		p, err := client.Payments.Get(ctx, created.PaymentID)
-		if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			fmt.Fprintln(out, "Stopped before the payment was done.")
+			return ctx.Err()
+		case err != nil && !transient(err):
 			return fmt.Errorf("polling the payment: %w", err)
-		}
-		if p.Status != last {
+		case err != nil:
+			// Khipu or the network is having a moment (the client already
+			// retried): the payer may be paying right now, so keep polling.
+			fmt.Fprintf(out, "   could not read the payment, trying again: %v\n", err)
+		case p.Status != last:
 			fmt.Fprintf(out, "   status: %s (%s)\n", p.Status, p.StatusDetail)
 			last = p.Status
 		}
-		if p.Status == khipu.StatusDone {
+		if err == nil && p.Status == khipu.StatusDone {
 			if err := p.Check(ord.ID, ord.Amount, ord.Currency); err != nil {
 				return fmt.Errorf("the payment does not match the order: %w", err)
 			}
@@ -194,4 +205,16 @@ func runLive(ctx context.Context, out io.Writer, client *khipu.Client, notifyURL
 		case <-tick.C:
 		}
 	}
+}
+
+// transient reports whether err may go away by itself: Khipu unavailable, a
+// proxy's error page, the network. A refusal (wrong credentials, an unknown
+// payment) will not.
+func transient(err error) bool {
+	var (
+		ae *khipu.AuthorizationError
+		ve *khipu.ValidationError
+		pe *khipu.ParamError
+	)
+	return !errors.As(err, &ae) && !errors.As(err, &ve) && !errors.As(err, &pe)
 }

@@ -118,3 +118,23 @@ func TestQuickstartReportsAWrongSecret(t *testing.T) {
 	require.ErrorAs(t, err, &ae)
 	assert.NotContains(t, err.Error(), "wrong-secret")
 }
+
+func TestQuickstartLiveModeKeepsPollingThroughKhipuOutages(t *testing.T) {
+	srv := khiputest.NewServer("12345", "live-secret")
+	defer srv.Close()
+	pollInterval = 10 * time.Millisecond
+	// More failures than the client's own retries absorb in one poll.
+	require.NoError(t, srv.FailNext(khiputest.EndpointPaymentsGet, 503, 4))
+	env := map[string]string{"KHIPU_RECEIVER_ID": "12345", "KHIPU_SECRET": "live-secret", "KHIPU_BASE_URL": srv.URL()}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, out, func(k string) string { return env[k] }) }()
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "status: pending") }, 20*time.Second, 5*time.Millisecond, out.String())
+	assert.Contains(t, out.String(), "could not read the payment, trying again")
+	id := regexp.MustCompile(`Payment (\w+) created`).FindStringSubmatch(out.String())[1]
+	require.NoError(t, srv.Pay(id))
+	require.NoError(t, <-done, out.String())
+	assert.Contains(t, out.String(), "Paid and checked")
+}

@@ -11,7 +11,8 @@
 //	# open http://127.0.0.1:8080
 //
 // With KHIPU_RECEIVER_ID and KHIPU_SECRET set (or -live) it uses real Khipu;
-// then -public-url must be an address Khipu can reach for notifications.
+// then -public-url is required: the address where payers and Khipu reach the
+// shop, notifications included.
 package main
 
 import (
@@ -22,8 +23,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/khipu-go/khipu"
@@ -36,10 +40,10 @@ func main() {
 	live := flag.Bool("live", false, "use real Khipu (needs KHIPU_RECEIVER_ID and KHIPU_SECRET)")
 	flag.Parse()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := serve(ctx, logger, *addr, *publicURL, *live || os.Getenv("KHIPU_RECEIVER_ID") != ""); err != nil {
+	if err := serve(ctx, logger, *addr, *publicURL, *live || os.Getenv("KHIPU_RECEIVER_ID") != "" || os.Getenv("KHIPU_SECRET") != ""); err != nil {
 		fmt.Fprintln(os.Stderr, "webshop:", err)
 		os.Exit(1)
 	}
@@ -55,6 +59,11 @@ func serve(ctx context.Context, logger *slog.Logger, addr, publicURL string, liv
 	var client *khipu.Client
 	var err error
 	if live {
+		// Khipu must reach the notification endpoint: a loopback address
+		// would leave every order unpaid.
+		if u, err := url.Parse(publicURL); publicURL == "" || err != nil || u.Scheme == "" || u.Host == "" {
+			return errors.New("with real Khipu, -public-url must be the absolute URL where Khipu reaches this shop, e.g. https://shop.example")
+		}
 		client, err = khipu.NewClient(os.Getenv("KHIPU_RECEIVER_ID"), os.Getenv("KHIPU_SECRET"), khipu.WithUserAgent("khipu-go-webshop"))
 	} else {
 		fake := khiputest.NewServer("12345", "webshop-secret")
@@ -70,7 +79,7 @@ func serve(ctx context.Context, logger *slog.Logger, addr, publicURL string, liv
 		return err
 	}
 	if publicURL == "" {
-		publicURL = "http://" + ln.Addr().String()
+		publicURL = "http://" + browsable(ln.Addr().(*net.TCPAddr))
 	}
 	shop := &Shop{Client: client, Orders: NewStore(), Products: products, BaseURL: publicURL, Log: logger}
 	srv := &http.Server{Handler: shop.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -85,4 +94,13 @@ func serve(ctx context.Context, logger *slog.Logger, addr, publicURL string, liv
 		return err
 	}
 	return nil
+}
+
+// browsable is the address a browser on this machine can open for a
+// listener: one on every interface (":8080") is reached at localhost.
+func browsable(a *net.TCPAddr) string {
+	if a.IP.IsUnspecified() {
+		return net.JoinHostPort("localhost", strconv.Itoa(a.Port))
+	}
+	return a.String()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -145,7 +146,13 @@ func (s *Shop) paid(ctx context.Context, p *khipu.Payment) error {
 		return nil
 	}
 	changed, err := s.Orders.MarkPaid(order.ID, p.PaymentID, time.Now())
-	if err != nil {
+	switch {
+	case errors.Is(err, errNotOrdersPayment):
+		// Right order id, amount and currency, but not the payment this
+		// shop created for the order: nothing proves it was meant for it.
+		s.Log.Warn("payment is not the one created for its order; not delivering", "err", err)
+		return nil
+	case err != nil:
 		return err // 500: Khipu notifies again later
 	}
 	if changed {

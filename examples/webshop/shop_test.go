@@ -156,3 +156,33 @@ func TestShopRefusesAnUnknownProduct(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	assert.Empty(t, f.khipu.Requests(), "nothing reached Khipu")
 }
+
+func TestShopDoesNotDeliverAnotherPaymentForTheSameOrder(t *testing.T) {
+	f := newShopFixture(t)
+	orderID, _ := f.buy(t, "mate")
+	order, _ := f.shop.Orders.Get(orderID)
+
+	// Same order id, amount and currency, verified with Khipu, but not the
+	// payment the shop created: an old payment for a reused order id, say.
+	other, err := f.client.Payments.Create(context.Background(), &khipu.PaymentCreateParams{
+		Subject: "Mate", Currency: order.Currency, Amount: order.Amount, TransactionID: orderID,
+		NotifyURL: f.url + "/khipu/notify",
+	})
+	require.NoError(t, err)
+	require.NoError(t, f.khipu.Pay(other.PaymentID))
+	assert.False(t, f.paid(t, orderID))
+
+	// The order's own payment still pays it.
+	require.NoError(t, f.khipu.Pay(order.PaymentID))
+	assert.True(t, f.paid(t, orderID))
+	paid, _ := f.shop.Orders.Get(orderID)
+	assert.Equal(t, order.PaymentID, paid.PaymentID)
+}
+
+func TestOrderIDsAreNotReusedAcrossStores(t *testing.T) {
+	// A restarted shop starts a new store: its first order must not have
+	// the id of the previous run's first order.
+	a := NewStore().Create("mate", khipu.NewAmount(1), "CLP")
+	b := NewStore().Create("mate", khipu.NewAmount(1), "CLP")
+	assert.NotEqual(t, a.ID, b.ID)
+}

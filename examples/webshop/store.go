@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -30,12 +32,15 @@ type Store struct {
 // NewStore returns an empty store.
 func NewStore() *Store { return &Store{orders: make(map[string]*Order)} }
 
-// Create stores a new unpaid order and returns a copy of it.
+// Create stores a new unpaid order and returns a copy of it. Its id, sent to
+// Khipu as the payment's transaction_id, is never reused, not even after a
+// restart: Khipu keeps old payments, and a payment made for an earlier
+// order-1001 must not pay a new one.
 func (s *Store) Create(product string, amount khipu.Amount, currency string) Order {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.next++
-	o := &Order{ID: fmt.Sprintf("order-%d", 1000+s.next), Product: product, Amount: amount, Currency: currency}
+	o := &Order{ID: fmt.Sprintf("order-%d-%s", 1000+s.next, rand.Text()[:8]), Product: product, Amount: amount, Currency: currency}
 	s.orders[o.ID] = o
 	return *o
 }
@@ -60,8 +65,13 @@ func (s *Store) Get(id string) (Order, bool) {
 	return *o, true
 }
 
-// MarkPaid marks an order paid and reports whether this call did it: a
-// replayed notification finds it paid already and changes nothing.
+// errNotOrdersPayment is MarkPaid's answer to a payment other than the one
+// created for the order.
+var errNotOrdersPayment = errors.New("not the payment created for the order")
+
+// MarkPaid marks an order paid by its payment and reports whether this call
+// did it: a replayed notification finds it paid already and changes nothing.
+// A payment other than the one created for the order does not pay it.
 func (s *Store) MarkPaid(id, paymentID string, at time.Time) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -69,9 +79,11 @@ func (s *Store) MarkPaid(id, paymentID string, at time.Time) (bool, error) {
 	switch {
 	case !ok:
 		return false, fmt.Errorf("no order %q", id)
+	case o.PaymentID != paymentID:
+		return false, fmt.Errorf("%w: payment %s, order %s has %s", errNotOrdersPayment, paymentID, id, o.PaymentID)
 	case o.Paid:
 		return false, nil
 	}
-	o.Paid, o.PaidAt, o.PaymentID = true, at, paymentID
+	o.Paid, o.PaidAt = true, at
 	return true, nil
 }

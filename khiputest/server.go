@@ -187,6 +187,10 @@ func (s *Server) Requests() []Request {
 //
 // A 400, 403 or 503 is answered with Khipu's JSON error for that status; any
 // other status with an HTML page, as a proxy in front of Khipu would answer.
+//
+// A khipu.Client retries a read (GET) that fails with 502, 503 or 504, twice
+// by default: to make such a call fail, make times exceed its retries, or
+// give the client WithRetry(khipu.RetryPolicy{}), which turns retries off.
 func (s *Server) FailNext(endpoint string, status, times int) error {
 	if !slices.Contains(endpoints, endpoint) {
 		return fmt.Errorf("khiputest: unknown endpoint %q; use one of the Endpoint constants", endpoint)

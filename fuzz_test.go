@@ -2,7 +2,10 @@ package khipu_test
 
 // Fuzz targets. `go test ./...` runs each on its seeds (the f.Add calls and
 // the files in testdata/fuzz/<target>/); `go test -fuzz '^FuzzX$' .` explores
-// further. Each checks properties, not only the absence of a panic.
+// further. Each checks properties, not only the absence of a panic. The
+// targets that go through net/http (FuzzResponse, FuzzParseNotification) are
+// slow to minimize a new input; add -fuzzminimizetime 1s to keep them
+// exploring.
 
 import (
 	"context"

@@ -652,16 +652,18 @@ func TestACancelledContextSendsNothing(t *testing.T) {
 func TestContextEndingMidCallIsReportedAndNotRetried(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		ctx  func() (context.Context, context.CancelFunc)
+		// ctx returns the call's context and what the server does when the
+		// request arrives.
+		ctx  func() (ctx context.Context, onArrival func(), cancel context.CancelFunc)
 		want error
 	}{
-		{"deadline", func() (context.Context, context.CancelFunc) {
-			return context.WithTimeout(context.Background(), 50*time.Millisecond)
+		{"deadline", func() (context.Context, func(), context.CancelFunc) {
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			return ctx, func() {}, cancel
 		}, context.DeadlineExceeded},
-		{"cancel", func() (context.Context, context.CancelFunc) {
+		{"cancel", func() (context.Context, func(), context.CancelFunc) {
 			ctx, cancel := context.WithCancel(context.Background())
-			time.AfterFunc(50*time.Millisecond, cancel)
-			return ctx, cancel
+			return ctx, cancel, cancel // cancelled once the request is in flight
 		}, context.Canceled},
 	} {
 		for _, ep := range endpoints() {
@@ -670,20 +672,26 @@ func TestContextEndingMidCallIsReportedAndNotRetried(t *testing.T) {
 				var count atomic.Int32
 				release := make(chan struct{})
 				t.Cleanup(func() { close(release) })
+				ctx, onArrival, cancel := tc.ctx()
+				defer cancel()
 				mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 					count.Add(1)
+					onArrival()
 					select { // stall until the client gives up
 					case <-r.Context().Done():
 					case <-release:
 					}
 				})
-				ctx, cancel := tc.ctx()
-				defer cancel()
 				out, err := ep.call(ctx, c)
 				require.ErrorIs(t, err, tc.want)
 				assert.Nil(t, nilIfTypedNil(out))
 				assert.Contains(t, err.Error(), ep.method+" ", "the error says which call")
-				assert.EqualValues(t, 1, count.Load(), "a call whose context ended is not retried")
+				// 1, or 0 when a loaded machine let the deadline pass
+				// before the request was sent; never a retry.
+				assert.LessOrEqual(t, count.Load(), int32(1), "a call whose context ended is not retried")
+				if tc.name == "cancel" {
+					assert.EqualValues(t, 1, count.Load())
+				}
 				assert.False(t, errors.Is(err, context.Canceled) && tc.want == context.DeadlineExceeded)
 			})
 		}

@@ -227,9 +227,12 @@ func TestNotificationHandlerAsksForARetryWhenKhipuIsDown(t *testing.T) {
 }
 
 func TestNotificationHandlerRunsOneCallbackPerTokenAtATime(t *testing.T) {
-	c, _ := notifyKhipu(t, map[string]string{"mine": notifyPayment("12345", "done", "order-1", "1000", "CLP")})
+	c, lookups := notifyKhipu(t, map[string]string{"mine": notifyPayment("12345", "done", "order-1", "1000", "CLP")})
 	var running, maxRunning, calls atomic.Int32
 	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free) // a failing test does not leave callbacks blocked
 	h := c.NotificationHandler(func(ctx context.Context, p *khipu.Payment) error {
 		n := running.Add(1)
 		defer running.Add(-1)
@@ -243,7 +246,11 @@ func TestNotificationHandlerRunsOneCallbackPerTokenAtATime(t *testing.T) {
 		<-release
 		return nil
 	})
-	srv := httptest.NewServer(h)
+	var arrived atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived.Add(1)
+		h.ServeHTTP(w, r)
+	}))
 	defer srv.Close()
 
 	const n = 8
@@ -259,14 +266,16 @@ func TestNotificationHandlerRunsOneCallbackPerTokenAtATime(t *testing.T) {
 			codes <- resp.StatusCode
 		}()
 	}
-	require.Eventually(t, func() bool { return calls.Load() == 1 }, 5*time.Second, time.Millisecond)
-	time.Sleep(50 * time.Millisecond) // let the duplicates arrive and queue
-	close(release)
+	require.Eventually(t, func() bool { return arrived.Load() == n && calls.Load() >= 1 }, 10*time.Second, time.Millisecond)
+	// All n are in; while the first callback is held, no duplicate may look
+	// the token up or start a callback of its own.
+	assert.Never(t, func() bool { return calls.Load() > 1 }, 100*time.Millisecond, time.Millisecond, "a duplicate ran the callback while the first was running")
+	assert.Equal(t, int32(1), lookups.Load(), "the duplicates waited instead of asking Khipu")
+	free()
 	for range n {
-		assert.Equal(t, http.StatusOK, <-codes)
+		assert.Equal(t, http.StatusOK, <-codes, "each duplicate gets the first one's answer")
 	}
 	assert.Equal(t, int32(1), maxRunning.Load(), "the callback never ran twice at once for one token")
-	assert.LessOrEqual(t, calls.Load(), int32(n))
 }
 
 func TestParseNotificationLeavesTheFormReadable(t *testing.T) {
@@ -338,5 +347,14 @@ func TestPaymentCheckAcceptsOnlyKnownGoodStatusDetails(t *testing.T) {
 		require.ErrorAs(t, err, &me, "status_detail %q", detail)
 		assert.Equal(t, "status_detail", me.Field)
 		assert.Equal(t, string(detail), me.Got)
+	}
+
+	// An order without a currency matches nothing, not even a payment
+	// without one.
+	for _, currency := range []string{"CLP", ""} {
+		p := khipu.Payment{Status: khipu.StatusDone, StatusDetail: khipu.StatusDetailNormal, TransactionID: "o-1", Amount: khipu.NewAmount(10), Currency: currency}
+		var me *khipu.MismatchError
+		require.ErrorAs(t, p.Check("o-1", khipu.NewAmount(10), ""), &me, "payment currency %q", currency)
+		assert.Equal(t, "currency", me.Field)
 	}
 }

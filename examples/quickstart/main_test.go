@@ -113,7 +113,9 @@ func TestQuickstartReportsAWrongSecret(t *testing.T) {
 	srv := khiputest.NewServer("12345", "live-secret")
 	defer srv.Close()
 	env := map[string]string{"KHIPU_RECEIVER_ID": "12345", "KHIPU_SECRET": "wrong-secret", "KHIPU_BASE_URL": srv.URL()}
-	err := run(context.Background(), &bytes.Buffer{}, func(k string) string { return env[k] })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // not forever if it polled
+	defer cancel()
+	err := run(ctx, &bytes.Buffer{}, func(k string) string { return env[k] })
 	var ae *khipu.AuthorizationError
 	require.ErrorAs(t, err, &ae)
 	assert.NotContains(t, err.Error(), "wrong-secret")

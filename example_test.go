@@ -81,8 +81,15 @@ func ExampleBanksService_List() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(len(banks) > 0, banks[0].Name != "")
-	// Output: true true
+	for _, b := range banks {
+		fmt.Printf("%s (%s): from %s\n", b.Name, b.BankID, b.MinAmount)
+	}
+	// Output:
+	// DemoBank (Bawdf): from 200
+	// Banco de Chile (Sx6ng): from 200
+	// Banco de Chile Empresas (SxCrj): from 200
+	// Banco Estado (a7nRb): from 100
+	// Banco Santander (XWjg8): from 200
 }
 
 func ExamplePaymentsService_Create() {
@@ -100,9 +107,17 @@ func ExamplePaymentsService_Create() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	// Send the payer to created.PaymentURL.
-	fmt.Println(len(created.PaymentID), created.PaymentURL != "")
-	// Output: 12 true
+	// Send the payer to created.PaymentURL. The payment is pending until
+	// Khipu notifies that it is paid.
+	p, err := client.Payments.Get(context.Background(), created.PaymentID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(created.PaymentID), strings.HasSuffix(created.PaymentURL, "/"+created.PaymentID))
+	fmt.Println(p.Status, p.Amount, p.Currency, p.TransactionID)
+	// Output:
+	// 12 true
+	// pending 5000 CLP order-1001
 }
 
 func ExamplePaymentsService_Create_validation() {
@@ -208,9 +223,12 @@ func ExampleReceiversService_Create() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	// The new secret never shows when printed.
-	fmt.Println(r.ReceiverID != "", r.Secret != "", !strings.Contains(fmt.Sprintf("%+v", r), r.Secret))
-	// Output: true true true
+	// Store r.Secret as you store your own; printing r never shows it.
+	fmt.Println(r)
+	fmt.Println(len(r.Secret) > 0)
+	// Output:
+	// khipu.ReceiverCreated{ReceiverID: "100001", Secret: [redacted]}
+	// true
 }
 
 func ExamplePaymentMethodsService_List() {
@@ -221,8 +239,13 @@ func ExamplePaymentMethodsService_List() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(len(methods) > 0, methods[0].ID != "")
-	// Output: true true
+	for _, m := range methods {
+		fmt.Println(m.ID, "-", m.Name)
+	}
+	// Output:
+	// simplified_transfer - Transferencia simplificada
+	// regular_transfer - Transferencia normal
+	// webpay_psp - Tarjetas
 }
 
 func ExampleClient_NotificationHandler() {

@@ -120,10 +120,29 @@ func FuzzDecodeModels(f *testing.F) {
 				t.Fatalf("receiver %q round trip: %s, %v", r.ReceiverID, raw, err)
 			}
 		}
-		for _, v := range []any{new(khipu.PaymentCreated), new(khipu.Success), new([]khipu.Bank), new([]khipu.PaymentMethod)} {
-			_ = json.Unmarshal(b, v) // must not panic; encoding/json's own errors
-		}
+		roundTrip[khipu.PaymentCreated](t, b)
+		roundTrip[khipu.Success](t, b)
+		roundTrip[[]khipu.Bank](t, b)
+		roundTrip[[]khipu.PaymentMethod](t, b)
 	})
+}
+
+// roundTrip checks that whatever b decodes to as a T encodes and decodes
+// back to the same T.
+func roundTrip[T any](t *testing.T, b []byte) {
+	t.Helper()
+	var v T
+	if json.Unmarshal(b, &v) != nil {
+		return
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("decoded %T %+v does not encode: %v", v, v, err)
+	}
+	var back T
+	if err := json.Unmarshal(raw, &back); err != nil || !reflect.DeepEqual(back, v) {
+		t.Fatalf("%T round trip: %+v → %s → %+v, %v", v, v, raw, back, err)
+	}
 }
 
 // FuzzResponse serves any body with status 200 to Payments.Get: the call

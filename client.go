@@ -432,8 +432,11 @@ type completer interface{ missing() string }
 // whose successful answer carries a secret (Receivers.Create): a malformed,
 // truncated or oversized body may still hold it.
 func redactSecret(out any, err error) error {
+	if _, secret := out.(*ReceiverCreated); !secret || err == nil {
+		return err
+	}
 	var ue *UnexpectedResponseError
-	if _, secret := out.(*ReceiverCreated); secret && errors.As(err, &ue) && ue.StatusCode >= 200 && ue.StatusCode <= 299 && len(ue.Body) > 0 {
+	if errors.As(err, &ue) && ue.StatusCode >= 200 && ue.StatusCode <= 299 && len(ue.Body) > 0 {
 		ue.Body = []byte("[redacted: this response carries a secret]")
 	}
 	return err

@@ -60,33 +60,45 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// TestQuickstartLiveModePollsUntilPaid runs the credentials path against a
-// khiputest server standing in for Khipu (KHIPU_BASE_URL), and pays the
-// payment the quickstart prints.
-func TestQuickstartLiveModePollsUntilPaid(t *testing.T) {
-	srv := khiputest.NewServer("12345", "live-secret")
-	defer srv.Close()
+// liveRun runs the credentials path in the background against srv, a
+// khiputest server standing in for Khipu (KHIPU_BASE_URL), polling every
+// 10 ms. Cancel ctx to interrupt it; done gets what run returned.
+type liveRun struct {
+	out    *syncBuffer
+	done   chan error
+	cancel context.CancelFunc
+}
+
+func startLive(t *testing.T, srv *khiputest.Server) *liveRun {
+	t.Helper()
 	pollInterval = 10 * time.Millisecond
 	env := map[string]string{"KHIPU_RECEIVER_ID": "12345", "KHIPU_SECRET": "live-secret", "KHIPU_BASE_URL": srv.URL()}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
+	l := &liveRun{out: &syncBuffer{}, done: make(chan error, 1), cancel: cancel}
+	go func() { l.done <- run(ctx, l.out, func(k string) string { return env[k] }) }()
+	return l
+}
 
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, out, func(k string) string { return env[k] }) }()
+// waitFor waits until the output holds text and returns the id of the
+// payment the run created.
+func (l *liveRun) waitFor(t *testing.T, text string) string {
+	t.Helper()
+	require.Eventually(t, func() bool { return strings.Contains(l.out.String(), text) }, 20*time.Second, 5*time.Millisecond, l.out.String())
+	m := regexp.MustCompile(`Payment (\w+) created`).FindStringSubmatch(l.out.String())
+	require.NotNil(t, m, l.out.String())
+	return m[1]
+}
 
-	created := regexp.MustCompile(`Payment (\w+) created`)
-	var id string
-	require.Eventually(t, func() bool {
-		if m := created.FindStringSubmatch(out.String()); m != nil {
-			id = m[1]
-		}
-		return id != ""
-	}, 10*time.Second, 5*time.Millisecond, out.String())
+func TestQuickstartLiveModePollsUntilPaid(t *testing.T) {
+	srv := khiputest.NewServer("12345", "live-secret")
+	defer srv.Close()
+	live := startLive(t, srv)
+	id := live.waitFor(t, "status: pending")
 	require.NoError(t, srv.Pay(id))
-	require.NoError(t, <-done, out.String())
+	require.NoError(t, <-live.done, live.out.String())
 
-	text := out.String()
+	text := live.out.String()
 	assert.Contains(t, text, "DemoBank", "the banks are listed")
 	assert.Contains(t, text, srv.URL()[:len(srv.URL())-len(khiputest.APIPath)]+"/payment/info/"+id, "the payment URL is printed")
 	assert.Contains(t, text, "status: done")
@@ -96,17 +108,11 @@ func TestQuickstartLiveModePollsUntilPaid(t *testing.T) {
 func TestQuickstartLiveModeStopsWhenInterrupted(t *testing.T) {
 	srv := khiputest.NewServer("12345", "live-secret")
 	defer srv.Close()
-	pollInterval = 10 * time.Millisecond
-	env := map[string]string{"KHIPU_RECEIVER_ID": "12345", "KHIPU_SECRET": "live-secret", "KHIPU_BASE_URL": srv.URL()}
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, out, func(k string) string { return env[k] }) }()
-	require.Eventually(t, func() bool { return strings.Contains(out.String(), "status: pending") }, 10*time.Second, 5*time.Millisecond)
-	cancel()
-	err := <-done
-	assert.ErrorIs(t, err, context.Canceled)
-	assert.Contains(t, out.String(), "Stopped before the payment was done")
+	live := startLive(t, srv)
+	live.waitFor(t, "status: pending")
+	live.cancel()
+	assert.ErrorIs(t, <-live.done, context.Canceled)
+	assert.Contains(t, live.out.String(), "Stopped before the payment was done")
 }
 
 func TestQuickstartReportsAWrongSecret(t *testing.T) {
@@ -124,19 +130,12 @@ func TestQuickstartReportsAWrongSecret(t *testing.T) {
 func TestQuickstartLiveModeKeepsPollingThroughKhipuOutages(t *testing.T) {
 	srv := khiputest.NewServer("12345", "live-secret")
 	defer srv.Close()
-	pollInterval = 10 * time.Millisecond
 	// More failures than the client's own retries absorb in one poll.
 	require.NoError(t, srv.FailNext(khiputest.EndpointPaymentsGet, 503, 4))
-	env := map[string]string{"KHIPU_RECEIVER_ID": "12345", "KHIPU_SECRET": "live-secret", "KHIPU_BASE_URL": srv.URL()}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, out, func(k string) string { return env[k] }) }()
-	require.Eventually(t, func() bool { return strings.Contains(out.String(), "status: pending") }, 20*time.Second, 5*time.Millisecond, out.String())
-	assert.Contains(t, out.String(), "could not read the payment, trying again")
-	id := regexp.MustCompile(`Payment (\w+) created`).FindStringSubmatch(out.String())[1]
+	live := startLive(t, srv)
+	id := live.waitFor(t, "status: pending")
+	assert.Contains(t, live.out.String(), "could not read the payment, trying again")
 	require.NoError(t, srv.Pay(id))
-	require.NoError(t, <-done, out.String())
-	assert.Contains(t, out.String(), "Paid and checked")
+	require.NoError(t, <-live.done, live.out.String())
+	assert.Contains(t, live.out.String(), "Paid and checked")
 }

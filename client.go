@@ -481,12 +481,19 @@ func khipuMessage(err error) string {
 	return ""
 }
 
-// errorText is err's message for a log record; a transport error is
-// summarised without its URL, which can hold a notification token.
+// errorText is err's message for a log record: a transport error without
+// its URL, which can hold a notification token, and an unexpected response
+// without its body, which can hold a secret or an e-mail address.
 func errorText(err error) string {
-	var te *transportError
-	if errors.As(err, &te) {
+	var (
+		te *transportError
+		ue *UnexpectedResponseError
+	)
+	switch {
+	case errors.As(err, &te):
 		return te.cause()
+	case errors.As(err, &ue):
+		return ue.summary()
 	}
 	return err.Error()
 }

@@ -80,8 +80,11 @@
 //   - [*ParamError] and [*AmountError]: refused before sending.
 //   - [*MismatchError]: from [Payment.Check], one per difference.
 //
-// A cancelled or expired context comes back wrapping ctx.Err(), so
-// errors.Is(err, context.DeadlineExceeded) holds.
+// A call whose context is cancelled or expires before Khipu's answer has
+// arrived comes back wrapping ctx.Err(), so errors.Is(err,
+// context.DeadlineExceeded) holds. An answer that did arrive is returned as
+// it is, even if the context ended just after: a *ValidationError then says
+// for certain that the payment was not created.
 //
 // # Retries and timeouts
 //

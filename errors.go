@@ -88,6 +88,21 @@ func newUnexpected(status int, body []byte, reason string, err error) *Unexpecte
 // body.
 func (e *UnexpectedResponseError) Error() string {
 	var b strings.Builder
+	b.WriteString(e.summary())
+	if snippet := bodySnippet(e.Body, 120); snippet != "" {
+		b.WriteString(": body ")
+		b.WriteString(snippet)
+	} else {
+		b.WriteString(": empty body")
+	}
+	return b.String()
+}
+
+// summary is Error without the body: what a log record says. A body can
+// hold what must not be logged (a created receiver's secret, a payer's
+// e-mail).
+func (e *UnexpectedResponseError) summary() string {
+	var b strings.Builder
 	fmt.Fprintf(&b, "khipu: unexpected response (HTTP %d)", e.StatusCode)
 	if e.reason != "" {
 		b.WriteString(": ")
@@ -96,12 +111,6 @@ func (e *UnexpectedResponseError) Error() string {
 	if e.err != nil {
 		b.WriteString(": ")
 		b.WriteString(e.err.Error())
-	}
-	if snippet := bodySnippet(e.Body, 120); snippet != "" {
-		b.WriteString(": body ")
-		b.WriteString(snippet)
-	} else {
-		b.WriteString(": empty body")
 	}
 	return b.String()
 }

@@ -335,6 +335,7 @@ func TestTheHTTPClientTimeoutAndTheCallersDeadline(t *testing.T) {
 	var ne net.Error
 	require.ErrorAs(t, err, &ne)
 	assert.True(t, ne.Timeout())
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "as the README says: one check covers both")
 
 	// A caller's shorter deadline wins over a long timeout.
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)

@@ -51,7 +51,9 @@ func assertNeverPrinted(t *testing.T, name string, v any, secrets ...string) {
 
 func TestNoValuePrintsASecret(t *testing.T) {
 	mux, _, base := setup(t)
-	c, err := khipu.NewClient(testReceiverID, ownSecret, khipu.WithBaseURL(base), khipu.WithRetry(khipu.RetryPolicy{MaxRetries: 0}))
+	var logged bytes.Buffer // every call below is also logged at debug level
+	logger := slog.New(slog.NewJSONHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err := khipu.NewClient(testReceiverID, ownSecret, khipu.WithBaseURL(base), khipu.WithRetry(khipu.RetryPolicy{MaxRetries: 0}), khipu.WithLogger(logger))
 	require.NoError(t, err)
 	var answer sync.Map // path → func(w)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -125,6 +127,9 @@ func TestNoValuePrintsASecret(t *testing.T) {
 	for name, v := range values {
 		assertNeverPrinted(t, name, v, ownSecret, newSecret)
 	}
+	require.Contains(t, logged.String(), "/receivers", "the calls were logged")
+	assert.NotContains(t, logged.String(), newSecret, "no log record quotes a body that held the secret")
+	assert.NotContains(t, logged.String(), ownSecret)
 	// The printed forms still say what they are.
 	assert.Contains(t, fmt.Sprint(c), "receiverID: "+testReceiverID)
 	assert.Contains(t, fmt.Sprintf("%+v", rc), `ReceiverID: "4242"`)

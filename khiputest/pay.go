@@ -22,6 +22,9 @@ import (
 // the payment stays paid, as it does at Khipu, which would notify again later
 // (Notify does that).
 func (s *Server) Pay(paymentID string) error {
+	if err := s.closed(); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	p := s.payments[paymentID]
 	switch {
@@ -49,6 +52,9 @@ func (s *Server) Pay(paymentID string) error {
 // delivered, and when the payment is not paid. A payment without a
 // notify_url is not notified, and Notify returns nil.
 func (s *Server) Notify(paymentID string) error {
+	if err := s.closed(); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	p := s.payments[paymentID]
 	if p == nil || p.status != statusDone {
@@ -75,6 +81,15 @@ func (s *Server) Notify(paymentID string) error {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return &NotificationError{PaymentID: paymentID, URL: notifyURL, StatusCode: resp.StatusCode, Body: strings.TrimSpace(string(answer))}
+	}
+	return nil
+}
+
+// closed is an error, wrapping context.Canceled, once Close was called:
+// a closed server pays and notifies nothing.
+func (s *Server) closed() error {
+	if err := s.ctx.Err(); err != nil {
+		return fmt.Errorf("khiputest: the server is closed: %w", err)
 	}
 	return nil
 }

@@ -140,7 +140,6 @@ func NewServer(receiverID, secret string) *Server {
 	mux.HandleFunc("GET "+payPagePath+"{id}", s.paymentPage)
 	mux.HandleFunc("POST "+payPagePath+"{id}", s.payFromPage)
 
-	s.srv = httptest.NewServer(mux)
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.notifier = &http.Client{
 		Timeout:   30 * time.Second, // what Khipu waits for a shop's answer
@@ -149,6 +148,7 @@ func NewServer(receiverID, secret string) *Server {
 		// followed: following a 301 or 302 would turn the POST into a GET.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	s.srv = httptest.NewServer(mux) // last: it serves at once
 	return s
 }
 

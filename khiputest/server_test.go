@@ -736,4 +736,5 @@ func TestCloseAbandonsANotificationInFlight(t *testing.T) {
 	require.ErrorAs(t, err, &ne)
 	assert.ErrorIs(t, err, context.Canceled, "Close ends the delivery instead of waiting Khipu's 30 s")
 	assert.ErrorIs(t, srv.Notify(created.PaymentID), context.Canceled, "a closed server notifies nobody")
+	assert.ErrorIs(t, srv.Pay(created.PaymentID), context.Canceled, "nor pays")
 }

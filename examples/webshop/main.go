@@ -36,7 +36,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
-	publicURL := flag.String("public-url", "", "URL where payers and Khipu reach the shop (default http://<addr>)")
+	publicURL := flag.String("public-url", "", "URL where payers and Khipu reach the shop; required with real Khipu (default without: http://<addr>)")
 	live := flag.Bool("live", false, "use real Khipu (needs KHIPU_RECEIVER_ID and KHIPU_SECRET)")
 	flag.Parse()
 
@@ -59,8 +59,8 @@ func serve(ctx context.Context, logger *slog.Logger, addr, publicURL string, liv
 	var client *khipu.Client
 	var err error
 	if live {
-		// Khipu must reach the notification endpoint: a loopback address
-		// would leave every order unpaid.
+		// Khipu must reach the notification endpoint: defaulting to the
+		// listen address would leave every order unpaid.
 		if u, err := url.Parse(publicURL); publicURL == "" || err != nil || u.Scheme == "" || u.Host == "" {
 			return errors.New("with real Khipu, -public-url must be the absolute URL where Khipu reaches this shop, e.g. https://shop.example")
 		}

@@ -84,7 +84,7 @@ func (s *Server) createPayment(c *call) response {
 	s.payments[pay.id] = pay
 	s.byToken[pay.token] = pay
 	s.mu.Unlock()
-	u := urls(c.base, pay.id)
+	u := urls(s.srv.URL, pay.id)
 	return ok(paymentCreated{
 		PaymentID: pay.id, PaymentURL: u.payment, SimplifiedTransferURL: u.simplified,
 		TransferURL: u.transfer, WebpayURL: u.webpay, AppURL: u.app,
@@ -134,7 +134,7 @@ func (s *Server) getPayment(c *call) response {
 	if p == nil {
 		return resp
 	}
-	return ok(p.view(c.base))
+	return ok(p.view(s.srv.URL))
 }
 
 func (s *Server) getPaymentByToken(c *call) response {
@@ -150,7 +150,7 @@ func (s *Server) getPaymentByToken(c *call) response {
 	if !s.mayAccess(c.caller, p.receiver) {
 		return errorResponse(http.StatusForbidden, "the payment belongs to another collection account")
 	}
-	return ok(p.view(c.base))
+	return ok(p.view(s.srv.URL))
 }
 
 func (s *Server) deletePayment(c *call) response {
@@ -207,6 +207,7 @@ func (s *Server) refundPayment(c *call) response {
 	if c.params.Has("amount") {
 		refund, _ = parseAmount(c.params.Get("amount"))
 	}
+	decimals := precision(p.params.Get("currency"), refund)
 	switch {
 	case p.status != statusDone:
 		return validationResponse([]fieldError{{"payment_id", "only a paid payment can be refunded; this one is " + p.status}})
@@ -214,8 +215,8 @@ func (s *Server) refundPayment(c *call) response {
 		return validationResponse([]fieldError{{"payment_id", "the payment is confirmed: refunds end at settlement"}})
 	case remaining == 0:
 		return validationResponse([]fieldError{{"payment_id", "the payment was refunded in full"}})
-	case precision(p.params.Get("currency"), refund) != "":
-		return validationResponse([]fieldError{{"amount", precision(p.params.Get("currency"), refund)}})
+	case decimals != "":
+		return validationResponse([]fieldError{{"amount", decimals}})
 	case refund > remaining:
 		return validationResponse([]fieldError{{"amount", "is larger than what is left to refund (" + remaining.String() + ")"}})
 	}

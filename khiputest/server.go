@@ -220,7 +220,6 @@ type call struct {
 	caller *account   // the account whose signature the request carries
 	params url.Values // query or form parameters
 	id     string     // the {id} path value, if any
-	base   string     // scheme://host of the server
 }
 
 // response is what a handler answers: a status and a value to write as JSON.
@@ -266,9 +265,8 @@ func (s *Server) serve(endpoint string, r *http.Request, params url.Values, h ha
 	// Khipu checks a signature against its own address, whatever Host the
 	// request carries: a client signs the URL it sends the request to, so a
 	// request sent through a proxy at another address fails, as at Khipu.
-	base := s.srv.URL
 	s.mu.Lock()
-	caller := s.authenticate(r.Header.Get("Authorization"), r.Method, base+r.URL.EscapedPath(), params)
+	caller := s.authenticate(r.Header.Get("Authorization"), r.Method, s.srv.URL+r.URL.EscapedPath(), params)
 	s.mu.Unlock()
 	if caller == nil {
 		return errorResponse(http.StatusForbidden, "invalid credentials: the Authorization header is not a valid signature of this request")
@@ -279,7 +277,7 @@ func (s *Server) serve(endpoint string, r *http.Request, params url.Values, h ha
 	if errs := duplicated(params); errs != nil {
 		return validationResponse(errs)
 	}
-	return h(&call{caller: caller, params: params, id: r.PathValue("id"), base: base})
+	return h(&call{caller: caller, params: params, id: r.PathValue("id")})
 }
 
 func (s *Server) takeFault(endpoint string) (int, bool) {

@@ -22,7 +22,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -31,10 +30,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/google/go-querystring/query"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/khipu-go/khipu"
 	"github.com/khipu-go/khipu/internal/sign"
@@ -530,23 +525,6 @@ func BenchmarkDecodePayment(b *testing.B) {
 			}
 		}
 	})
-	// client is how the Client decodes a response body: the same decoding
-	// without json.Unmarshal's first pass, which validates the whole
-	// document before handing it to Payment.UnmarshalJSON.
-	b.Run("client", func(b *testing.B) {
-		var p khipu.Payment
-		if err := khipu.DecodePaymentBody(&p, raw); err != nil || p.ReceiverID != testReceiverID || p.ConciliationDate.IsZero() {
-			b.Fatalf("decoded %+v, %v", p, err)
-		}
-		b.ReportAllocs()
-		b.ResetTimer()
-		for range b.N {
-			var p khipu.Payment
-			if err := khipu.DecodePaymentBody(&p, raw); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 	// plain is the same JSON into a struct of strings, numbers and bools:
 	// what the SDK's exact amounts, dates and receiver id cost over it.
 	b.Run("plain", func(b *testing.B) {
@@ -627,61 +605,5 @@ func BenchmarkAmountString(b *testing.B) {
 	}
 	if benchSinkString != "19990.05" {
 		b.Fatalf("formatted %q", benchSinkString)
-	}
-}
-
-// TestBenchFormValuesMatchGoQuerystring guards the optimisation that lets
-// Payments.Create encode its parameters without go-querystring: what the
-// server receives must be exactly what query.Values makes of the same
-// struct, for every field.
-func TestBenchFormValuesMatchGoQuerystring(t *testing.T) {
-	santiago := time.FixedZone("CLT", -4*3600)
-	full := khipu.PaymentCreateParams{
-		Subject: "Pedido 1234: zapatillas ñandú & co", Currency: "CLP", Amount: khipu.MustParseAmount("19990.5"),
-		TransactionID: "order-1234", Custom: "<cart a='1'>~*!+ %</cart>", Body: "dos pares",
-		BankID: "Bawdf", ReturnURL: "https://shop.example.com/return?order=1234&x=a b",
-		CancelURL: "https://shop.example.com/cancel", PictureURL: "https://shop.example.com/p.png",
-		NotifyURL: "https://shop.example.com/notify", ContractURL: "https://shop.example.com/contract.pdf",
-		NotifyAPIVersion: "1.2", ExpiresDate: time.Date(2024, 6, 6, 14, 10, 0, 123456789, santiago),
-		SendEmail: true, PayerName: "María José", PayerEmail: "mj@example.com", SendReminders: true,
-		ResponsibleUserEmail: "ventas@example.com", FixedPayerPersonalIdentifier: "11.111.111-1",
-		IntegratorFee: khipu.MustParseAmount("0.0001"), CollectAccountUUID: "3f1c-uuid",
-		ConfirmTimeoutDate: time.Date(2024, 6, 7, 0, 0, 0, 0, time.UTC), MandatoryPaymentMethod: "simplified_transfer",
-	}
-	fields := reflect.ValueOf(full)
-	for i := range fields.NumField() {
-		require.False(t, fields.Field(i).IsZero(), "the full case must set %s", fields.Type().Field(i).Name)
-	}
-	tests := []struct {
-		name   string
-		params khipu.PaymentCreateParams
-	}{
-		{"every field set is sent as go-querystring encodes it", full},
-		{"only the required fields are sent when the rest is zero",
-			khipu.PaymentCreateParams{Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1000)}},
-		{"a notify URL without a version gets the default version",
-			khipu.PaymentCreateParams{Subject: "x", Currency: "USD", Amount: khipu.MustParseAmount("0.5"), NotifyURL: "https://n.example.com"}},
-		{"false booleans and a zero fee are left out",
-			khipu.PaymentCreateParams{Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1), PayerName: "a", SendEmail: false, SendReminders: false}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			mux, c, base := setup(t)
-			var got received
-			mux.HandleFunc("POST /api/2.0/payments", func(w http.ResponseWriter, r *http.Request) {
-				got = capture(t, r, base)
-				respond(w, http.StatusOK, []byte(benchCreatedJSON))
-			})
-			_, err := c.Payments.Create(context.Background(), &tt.params)
-			require.NoError(t, err)
-			sent := tt.params
-			if sent.NotifyURL != "" && sent.NotifyAPIVersion == "" {
-				sent.NotifyAPIVersion = khipu.NotifyAPIVersion
-			}
-			want, err := query.Values(&sent)
-			require.NoError(t, err)
-			assert.Equal(t, want, got.Form)
-			assert.True(t, got.SignatureOK)
-		})
 	}
 }

@@ -2,6 +2,7 @@ package khipu_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -105,6 +106,10 @@ func endpoints() []endpoint {
 			},
 			call: func(ctx context.Context, c *khipu.Client) (any, error) { return c.Payments.Create(ctx, createParams()) },
 			check: func(t *testing.T, out any) {
+				created := out.(*khipu.PaymentCreated)
+				assert.Equal(t, strings.TrimSpace(string(fixture(t, "payment-created.json"))), string(created.Raw), "Raw is the body as received")
+				assert.Contains(t, string(created.Raw), `"hites_url"`, "so fields this version does not know stay reachable")
+				created.Raw = nil
 				assert.Equal(t, &khipu.PaymentCreated{
 					PaymentID:             "gqzdy6chjne9",
 					PaymentURL:            "https://khipu.com/payment/info/gqzdy6chjne9",
@@ -176,6 +181,17 @@ func endpoints() []endpoint {
 }
 
 // assertPaymentDone checks every field of testdata/payment-done.json.
+// assertAPIError checks that err also opens as an *APIError with the
+// status, message and (capped) body of Khipu's answer.
+func assertAPIError(t *testing.T, err error, status int, message string, body []byte) {
+	t.Helper()
+	var ae *khipu.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, status, ae.StatusCode)
+	assert.Equal(t, message, ae.Message)
+	assert.Equal(t, string(body[:min(len(body), 1024)]), string(ae.Body))
+}
+
 func assertPaymentDone(t *testing.T, p *khipu.Payment) {
 	t.Helper()
 	want := &khipu.Payment{
@@ -218,6 +234,8 @@ func assertPaymentDone(t *testing.T, p *khipu.Payment) {
 	gotConc, gotExp := p.ConciliationDate, p.ExpiresDate
 	cp := *p
 	cp.ConciliationDate, cp.ExpiresDate = time.Time{}, time.Time{}
+	assert.JSONEq(t, string(fixture(t, "payment-done.json")), string(p.Raw), "Raw is the body as received")
+	cp.Raw = nil
 	assert.Equal(t, want, &cp)
 	assert.True(t, gotConc.Equal(time.Date(2017, 3, 1, 13, 0, 0, 0, time.UTC)), "conciliation_date %v", gotConc)
 	assert.True(t, gotExp.Equal(time.Date(2023, 12, 31, 18, 45, 0, 0, time.UTC)), "expires_date %v", gotExp)
@@ -312,16 +330,21 @@ func TestEveryEndpointTurnsEachErrorStatusIntoATypedError(t *testing.T) {
 				{Field: "currency", Message: "Moneda no soportada"},
 			}, ve.Errors)
 			assert.Contains(t, err.Error(), "amount: El monto debe ser mayor que 0")
+			assertAPIError(t, err, 400, "Parámetros inválidos", fixture(t, "error-400.json"))
 		}},
 		{"403", 403, "application/json", fixture(t, "error-403.json"), func(t *testing.T, err error) {
 			var ae *khipu.AuthorizationError
 			require.ErrorAs(t, err, &ae)
-			assert.Equal(t, &khipu.AuthorizationError{StatusCode: 403, Message: "Cobrador no autorizado"}, ae)
+			assert.Equal(t, 403, ae.StatusCode)
+			assert.Equal(t, "Cobrador no autorizado", ae.Message)
+			assertAPIError(t, err, 403, "Cobrador no autorizado", fixture(t, "error-403.json"))
 		}},
 		{"503", 503, "application/json", fixture(t, "error-503.json"), func(t *testing.T, err error) {
 			var se *khipu.ServiceError
 			require.ErrorAs(t, err, &se)
-			assert.Equal(t, &khipu.ServiceError{StatusCode: 503, Message: "Servicio no disponible, intente nuevamente"}, se)
+			assert.Equal(t, 503, se.StatusCode)
+			assert.Equal(t, "Servicio no disponible, intente nuevamente", se.Message)
+			assertAPIError(t, err, 503, "Servicio no disponible, intente nuevamente", fixture(t, "error-503.json"))
 		}},
 		{"500 HTML", 500, "text/html", html, func(t *testing.T, err error) {
 			var ue *khipu.UnexpectedResponseError
@@ -535,23 +558,52 @@ func TestCreateSendsOnlyWhatTheCallerSet(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, khipu.NotifyAPIVersion, srv.requests()[1].Form.Get("notify_api_version"))
 	assert.Empty(t, p.NotifyAPIVersion)
-	p.NotifyAPIVersion = "1.2"
+	p.NotifyAPIVersion = "1.3"
 	_, err = c.Payments.Create(context.Background(), p)
 	require.NoError(t, err)
-	assert.Equal(t, "1.2", srv.requests()[2].Form.Get("notify_api_version"))
+	assert.Equal(t, "1.3", srv.requests()[2].Form.Get("notify_api_version"))
+
+	// Any other version would create a payment whose notification the
+	// handler then refuses: it is refused before sending.
+	for _, v := range []string{"1.2", "3.0", "1.3 "} {
+		p.NotifyAPIVersion = v
+		_, err = c.Payments.Create(context.Background(), p)
+		var pe *khipu.ParamError
+		require.ErrorAs(t, err, &pe, v)
+		assert.Equal(t, "notify_api_version", pe.Param)
+	}
+	assert.Len(t, srv.requests(), 3, "nothing reached Khipu")
 }
 
-func TestRefundWithoutAnAmountRefundsTheWholePayment(t *testing.T) {
-	for _, params := range []*khipu.RefundParams{nil, {}} {
-		mux, c, base := setup(t)
-		srv := serve(t, mux, base, 200, "application/json", fixture(t, "success.json"))
+func TestRefundWithNilParamsRefundsTheWholePayment(t *testing.T) {
+	mux, c, base := setup(t)
+	srv := serve(t, mux, base, 200, "application/json", fixture(t, "success.json"))
+	_, err := c.Payments.Refund(context.Background(), "gqzdy6chjne9", nil)
+	require.NoError(t, err)
+	got := srv.requests()[0]
+	assert.Empty(t, got.Form, "no amount: Khipu refunds the whole payment")
+	assert.Empty(t, got.RawBody)
+	assert.True(t, got.SignatureOK)
+}
+
+func TestARefundOfZeroIsRefusedAndNeverRefundsEverything(t *testing.T) {
+	mux, c, base := setup(t)
+	srv := serve(t, mux, base, 200, "application/json", fixture(t, "success.json"))
+	// An amount computed as 0 by a bug: a full refund would be the worst
+	// reading of it.
+	for _, params := range []*khipu.RefundParams{{}, {Amount: khipu.MustParseAmount("0.0000")}} {
 		_, err := c.Payments.Refund(context.Background(), "gqzdy6chjne9", params)
-		require.NoError(t, err)
-		got := srv.requests()[0]
-		assert.Empty(t, got.Form, "no amount: Khipu refunds the whole payment")
-		assert.Empty(t, got.RawBody)
-		assert.True(t, got.SignatureOK)
+		var pe *khipu.ParamError
+		require.ErrorAs(t, err, &pe)
+		assert.Equal(t, "amount", pe.Param)
 	}
+	_, err := c.Payments.Refund(context.Background(), "gqzdy6chjne9", &khipu.RefundParams{Amount: khipu.NewAmount(-1)})
+	assert.ErrorContains(t, err, "negative")
+	assert.Empty(t, srv.requests(), "nothing reached Khipu")
+
+	_, err = c.Payments.Refund(context.Background(), "gqzdy6chjne9", &khipu.RefundParams{Amount: khipu.MustParseAmount("0.5")})
+	require.NoError(t, err)
+	assert.Equal(t, url.Values{"amount": {"0.5"}}, srv.requests()[0].Form)
 }
 
 func TestPaymentMethodsAcceptBothSpellingsOfTheList(t *testing.T) {
@@ -579,6 +631,7 @@ func TestPaymentDecodingToleratesNullAndMissingFields(t *testing.T) {
 		StatusDetail:  khipu.StatusDetailPending,
 		TransactionID: "ORD-2",
 		PaymentMethod: khipu.PaymentMethodNotAvailable,
+		Raw:           json.RawMessage(strings.TrimSpace(string(fixture(t, "payment-pending-nulls.json")))),
 	}, p)
 }
 

@@ -108,6 +108,7 @@ func FuzzDecodeModels(f *testing.F) {
 				t.Fatalf("dates changed: %v %v → %v %v", p.ExpiresDate, p.ConciliationDate, back.ExpiresDate, back.ConciliationDate)
 			}
 			back.ExpiresDate, back.ConciliationDate = p.ExpiresDate, p.ConciliationDate
+			back.Raw = p.Raw // the body as received, by definition not the same
 			if !reflect.DeepEqual(back, p) {
 				t.Fatalf("round trip changed the payment:\n%+v\n%+v", p, back)
 			}
@@ -140,8 +141,21 @@ func roundTrip[T any](t *testing.T, b []byte) {
 		t.Fatalf("decoded %T %+v does not encode: %v", v, v, err)
 	}
 	var back T
-	if err := json.Unmarshal(raw, &back); err != nil || !reflect.DeepEqual(back, v) {
+	err = json.Unmarshal(raw, &back)
+	withoutRaw(&v)
+	withoutRaw(&back)
+	if err != nil || !reflect.DeepEqual(back, v) {
 		t.Fatalf("%T round trip: %+v → %s → %+v, %v", v, v, raw, back, err)
+	}
+}
+
+// withoutRaw zeroes the Raw field of the struct *v has one: the body as
+// received, which a round trip changes by definition.
+func withoutRaw(v any) {
+	if f := reflect.ValueOf(v).Elem(); f.Kind() == reflect.Struct {
+		if raw := f.FieldByName("Raw"); raw.IsValid() {
+			raw.SetZero()
+		}
 	}
 }
 

@@ -1,13 +1,14 @@
 package khipu
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/khipu-go/khipu/internal/wire"
 )
 
 // PaymentStatus is the state of a payment as Khipu reports it.
@@ -47,7 +48,7 @@ const (
 	PaymentMethodNotAvailable       PaymentMethodID = "not_available"
 )
 
-// Bank is a bank that can pay this collection account (GET /banks).
+// Bank is a bank that can pay a collection account (GET /banks).
 type Bank struct {
 	BankID    string `json:"bank_id"`
 	Name      string `json:"name"`
@@ -58,6 +59,29 @@ type Bank struct {
 	LogoURL   string `json:"logo_url,omitempty"`
 }
 
+// UnmarshalJSON decodes a bank as Khipu sends it: min_amount as a number or
+// a string, and any field of an odd type as its zero value.
+func (b *Bank) UnmarshalJSON(data []byte) error {
+	var w struct {
+		BankID    wire.String `json:"bank_id"`
+		Name      wire.String `json:"name"`
+		Message   wire.String `json:"message"`
+		MinAmount wire.Amount `json:"min_amount"`
+		Type      wire.String `json:"type"`
+		Parent    wire.String `json:"parent"`
+		LogoURL   wire.String `json:"logo_url"`
+	}
+	if err := wire.Object(data, &w); err != nil {
+		return err
+	}
+	*b = Bank{
+		BankID: string(w.BankID), Name: string(w.Name), Message: string(w.Message),
+		MinAmount: looseAmount(w.MinAmount),
+		Type:      string(w.Type), Parent: string(w.Parent), LogoURL: string(w.LogoURL),
+	}
+	return nil
+}
+
 // PaymentMethod is a payment method available to a collection account
 // (GET /merchants/{id}/paymentMethods).
 type PaymentMethod struct {
@@ -66,8 +90,24 @@ type PaymentMethod struct {
 	LogoURL string `json:"logo_url"`
 }
 
+// UnmarshalJSON decodes a payment method, any field of an odd type as its
+// zero value.
+func (m *PaymentMethod) UnmarshalJSON(data []byte) error {
+	var w struct {
+		ID      wire.String `json:"id"`
+		Name    wire.String `json:"name"`
+		LogoURL wire.String `json:"logo_url"`
+	}
+	if err := wire.Object(data, &w); err != nil {
+		return err
+	}
+	*m = PaymentMethod{ID: string(w.ID), Name: string(w.Name), LogoURL: string(w.LogoURL)}
+	return nil
+}
+
 // PaymentCreated is Khipu's answer to Payments.Create: the payment's id and
-// the URLs to send the payer to.
+// the URLs to send the payer to. Package khipuv3 uses it too (API v3 sends no
+// webpay_url).
 type PaymentCreated struct {
 	PaymentID             string `json:"payment_id"`
 	PaymentURL            string `json:"payment_url"`
@@ -76,6 +116,43 @@ type PaymentCreated struct {
 	WebpayURL             string `json:"webpay_url"`
 	AppURL                string `json:"app_url"`
 	ReadyForTerminal      bool   `json:"ready_for_terminal"`
+
+	// Raw is the answer as received, for the fields this version does
+	// not know (hites_url, payme_url, ...).
+	Raw json.RawMessage `json:"-"`
+}
+
+// UnmarshalJSON decodes Khipu's answer: payment_id must be a string; any
+// other field of an odd type is its zero value.
+func (p *PaymentCreated) UnmarshalJSON(data []byte) error {
+	var w struct {
+		PaymentID json.RawMessage `json:"payment_id"`
+		createdURLs
+	}
+	if err := wire.Object(data, &w); err != nil {
+		return err
+	}
+	var strict wire.Strict
+	*p = w.createdURLs.created(strict.String("payment_id", w.PaymentID), data)
+	return strict.Err()
+}
+
+// createdURLs are the lenient fields PaymentCreated and Payment share.
+type createdURLs struct {
+	PaymentURL            wire.String `json:"payment_url"`
+	SimplifiedTransferURL wire.String `json:"simplified_transfer_url"`
+	TransferURL           wire.String `json:"transfer_url"`
+	WebpayURL             wire.String `json:"webpay_url"`
+	AppURL                wire.String `json:"app_url"`
+	ReadyForTerminal      wire.Bool   `json:"ready_for_terminal"`
+}
+
+func (w createdURLs) created(id string, raw []byte) PaymentCreated {
+	return PaymentCreated{
+		PaymentID: id, PaymentURL: string(w.PaymentURL), SimplifiedTransferURL: string(w.SimplifiedTransferURL),
+		TransferURL: string(w.TransferURL), WebpayURL: string(w.WebpayURL), AppURL: string(w.AppURL),
+		ReadyForTerminal: bool(w.ReadyForTerminal), Raw: append(json.RawMessage(nil), raw...),
+	}
 }
 
 // missing names what a PaymentCreated cannot do without. Only the id: a
@@ -87,17 +164,26 @@ func (p *PaymentCreated) missing() string {
 	return ""
 }
 
-// Payment is a payment as Khipu reports it (GET /payments/{id} and
-// GET /payments?notification_token=...).
+// Payment is a payment as Khipu reports it: API v2's GET /payments/{id} and
+// GET /payments?notification_token=..., and API v3's GET /v3/payments/{id}
+// (package khipuv3 uses this type too).
 //
 // Before delivering an order, check it with Check, never by trusting the
 // payer's return to ReturnURL.
+//
+// Decoding is strict only for what a shop decides on: payment_id, status,
+// amount, currency, transaction_id and receiver_id (an odd type there is an
+// error). Any other field of an odd type (a boolean as 0 or "false", a list
+// as "") is its zero value, so that one odd field never blocks a
+// notification. Dates without a zone are UTC; enums are read in lower case;
+// an amount with more than 4 decimals (a float artifact such as
+// 19.989999999999998) is rounded half to even to 4.
 type Payment struct {
 	PaymentID             string          `json:"payment_id"`
 	PaymentURL            string          `json:"payment_url"`
 	SimplifiedTransferURL string          `json:"simplified_transfer_url"`
 	TransferURL           string          `json:"transfer_url"`
-	WebpayURL             string          `json:"webpay_url"`
+	WebpayURL             string          `json:"webpay_url"` // API v2 only
 	AppURL                string          `json:"app_url"`
 	ReadyForTerminal      bool            `json:"ready_for_terminal"`
 	NotificationToken     string          `json:"notification_token"`
@@ -131,32 +217,101 @@ type Payment struct {
 	SendEmail             bool            `json:"send_email"`
 	PaymentMethod         PaymentMethodID `json:"payment_method"`
 	FundsSource           string          `json:"funds_source"`
+	Discount              Amount          `json:"discount"`
+
+	// Raw is the payment as received, for the fields this version does
+	// not know.
+	Raw json.RawMessage `json:"-"`
 }
 
-// UnmarshalJSON decodes Khipu's JSON: receiver_id as a number or a string,
-// dates as ISO-8601 strings, empty or null.
-func (p *Payment) UnmarshalJSON(b []byte) error {
-	type plain Payment
-	aux := struct {
-		*plain
-		ReceiverID       flexString `json:"receiver_id"`
-		ConciliationDate flexTime   `json:"conciliation_date"`
-		ExpiresDate      flexTime   `json:"expires_date"`
-	}{plain: (*plain)(p)}
-	if err := json.Unmarshal(b, &aux); err != nil {
+// UnmarshalJSON decodes a payment as Khipu sends it (see Payment).
+func (p *Payment) UnmarshalJSON(data []byte) error {
+	var w struct {
+		PaymentID     json.RawMessage `json:"payment_id"`
+		ReceiverID    json.RawMessage `json:"receiver_id"`
+		Amount        json.RawMessage `json:"amount"`
+		Currency      json.RawMessage `json:"currency"`
+		Status        json.RawMessage `json:"status"`
+		TransactionID json.RawMessage `json:"transaction_id"`
+		createdURLs
+
+		NotificationToken     wire.String  `json:"notification_token"`
+		ConciliationDate      wire.Time    `json:"conciliation_date"`
+		Subject               wire.String  `json:"subject"`
+		StatusDetail          wire.Enum    `json:"status_detail"`
+		Body                  wire.String  `json:"body"`
+		PictureURL            wire.String  `json:"picture_url"`
+		ReceiptURL            wire.String  `json:"receipt_url"`
+		ReturnURL             wire.String  `json:"return_url"`
+		CancelURL             wire.String  `json:"cancel_url"`
+		NotifyURL             wire.String  `json:"notify_url"`
+		NotifyAPIVersion      wire.String  `json:"notify_api_version"`
+		ExpiresDate           wire.Time    `json:"expires_date"`
+		AttachmentURLs        wire.Strings `json:"attachment_urls"`
+		Bank                  wire.String  `json:"bank"`
+		BankID                wire.String  `json:"bank_id"`
+		PayerName             wire.String  `json:"payer_name"`
+		PayerEmail            wire.String  `json:"payer_email"`
+		PersonalIdentifier    wire.String  `json:"personal_identifier"`
+		BankAccountNumber     wire.String  `json:"bank_account_number"`
+		OutOfDateConciliation wire.Bool    `json:"out_of_date_conciliation"`
+		Custom                wire.String  `json:"custom"`
+		ResponsibleUserEmail  wire.String  `json:"responsible_user_email"`
+		SendReminders         wire.Bool    `json:"send_reminders"`
+		SendEmail             wire.Bool    `json:"send_email"`
+		PaymentMethod         wire.Enum    `json:"payment_method"`
+		FundsSource           wire.Enum    `json:"funds_source"`
+		Discount              wire.Amount  `json:"discount"`
+	}
+	if err := wire.Object(data, &w); err != nil {
 		return err
 	}
-	p.ReceiverID = string(aux.ReceiverID)
-	p.ConciliationDate = time.Time(aux.ConciliationDate)
-	p.ExpiresDate = time.Time(aux.ExpiresDate)
-	return nil
+	var strict wire.Strict
+	created := w.createdURLs.created(strict.String("payment_id", w.PaymentID), data)
+	*p = Payment{
+		PaymentID:             created.PaymentID,
+		PaymentURL:            created.PaymentURL,
+		SimplifiedTransferURL: created.SimplifiedTransferURL,
+		TransferURL:           created.TransferURL,
+		WebpayURL:             created.WebpayURL,
+		AppURL:                created.AppURL,
+		ReadyForTerminal:      created.ReadyForTerminal,
+		NotificationToken:     string(w.NotificationToken),
+		ReceiverID:            strict.ID("receiver_id", w.ReceiverID),
+		ConciliationDate:      time.Time(w.ConciliationDate),
+		Subject:               string(w.Subject),
+		Amount:                strictAmount(&strict, "amount", w.Amount),
+		Currency:              strict.String("currency", w.Currency),
+		Status:                PaymentStatus(strings.ToLower(strict.String("status", w.Status))),
+		StatusDetail:          StatusDetail(w.StatusDetail),
+		Body:                  string(w.Body),
+		PictureURL:            string(w.PictureURL),
+		ReceiptURL:            string(w.ReceiptURL),
+		ReturnURL:             string(w.ReturnURL),
+		CancelURL:             string(w.CancelURL),
+		NotifyURL:             string(w.NotifyURL),
+		NotifyAPIVersion:      string(w.NotifyAPIVersion),
+		ExpiresDate:           time.Time(w.ExpiresDate),
+		AttachmentURLs:        []string(w.AttachmentURLs),
+		Bank:                  string(w.Bank),
+		BankID:                string(w.BankID),
+		PayerName:             string(w.PayerName),
+		PayerEmail:            string(w.PayerEmail),
+		PersonalIdentifier:    string(w.PersonalIdentifier),
+		BankAccountNumber:     string(w.BankAccountNumber),
+		OutOfDateConciliation: bool(w.OutOfDateConciliation),
+		TransactionID:         strict.String("transaction_id", w.TransactionID),
+		Custom:                string(w.Custom),
+		ResponsibleUserEmail:  string(w.ResponsibleUserEmail),
+		SendReminders:         bool(w.SendReminders),
+		SendEmail:             bool(w.SendEmail),
+		PaymentMethod:         PaymentMethodID(w.PaymentMethod),
+		FundsSource:           string(w.FundsSource),
+		Discount:              looseAmount(w.Discount),
+		Raw:                   created.Raw,
+	}
+	return strict.Err()
 }
-
-// decodeBody is UnmarshalJSON called by the client on a whole response
-// body: json.Unmarshal(body, p) would first validate and skip the whole
-// document only to hand it to UnmarshalJSON, whose own json.Unmarshal
-// validates and decodes it again, with the same results and errors.
-func (p *Payment) decodeBody(body []byte) error { return p.UnmarshalJSON(body) }
 
 func (p *Payment) missing() string {
 	if p.PaymentID == "" {
@@ -165,9 +320,44 @@ func (p *Payment) missing() string {
 	return ""
 }
 
+// strictAmount is the amount in raw, rounded to 4 decimals; what is wrong
+// with it is recorded in strict.
+func strictAmount(strict *wire.Strict, field string, raw json.RawMessage) Amount {
+	text := strict.Amount(field, raw)
+	if text == "" {
+		return Amount{}
+	}
+	a, err := ParseAmount(text)
+	if err != nil {
+		strict.Fail(field, err)
+	}
+	return a
+}
+
+// looseAmount is a lenient amount: zero when it is not one.
+func looseAmount(text wire.Amount) Amount {
+	a, err := ParseAmount(string(text))
+	if err != nil {
+		return Amount{}
+	}
+	return a
+}
+
 // Success is Khipu's answer to Delete, Confirm and Refund.
 type Success struct {
 	Message string `json:"message"`
+}
+
+// UnmarshalJSON decodes Khipu's answer; a message of an odd type is "".
+func (s *Success) UnmarshalJSON(data []byte) error {
+	var w struct {
+		Message wire.String `json:"message"`
+	}
+	if err := wire.Object(data, &w); err != nil {
+		return err
+	}
+	s.Message = string(w.Message)
+	return nil
 }
 
 // ReceiverCreated is Khipu's answer to Receivers.Create: the new collection
@@ -179,14 +369,21 @@ type ReceiverCreated struct {
 
 // UnmarshalJSON accepts receiver_id as a number or a string.
 func (r *ReceiverCreated) UnmarshalJSON(b []byte) error {
-	var aux struct {
-		ReceiverID flexString `json:"receiver_id"`
-		Secret     string     `json:"secret"`
+	var w struct {
+		ReceiverID json.RawMessage `json:"receiver_id"`
+		Secret     json.RawMessage `json:"secret"`
 	}
-	if err := json.Unmarshal(b, &aux); err != nil {
+	if err := wire.Object(b, &w); err != nil {
 		return err
 	}
-	r.ReceiverID, r.Secret = string(aux.ReceiverID), aux.Secret
+	var strict wire.Strict
+	r.ReceiverID = strict.ID("receiver_id", w.ReceiverID)
+	r.Secret = strict.String("secret", w.Secret)
+	if err := strict.Err(); err != nil {
+		// The text of a wrong secret could be the secret itself: name
+		// the fields at fault, quote nothing.
+		return fmt.Errorf("receiver_id or secret of the wrong JSON type")
+	}
 	return nil
 }
 
@@ -235,7 +432,7 @@ type PaymentCreateParams struct {
 	PictureURL                   string    `url:"picture_url,omitempty"`
 	NotifyURL                    string    `url:"notify_url,omitempty"`
 	ContractURL                  string    `url:"contract_url,omitempty"`
-	NotifyAPIVersion             string    `url:"notify_api_version,omitempty"` // set to "1.3" when NotifyURL is set and this is empty
+	NotifyAPIVersion             string    `url:"notify_api_version,omitempty"` // "" or "1.3"; sent as "1.3" when NotifyURL is set
 	ExpiresDate                  time.Time `url:"expires_date,omitempty"`
 	SendEmail                    bool      `url:"send_email,omitempty"`
 	PayerName                    string    `url:"payer_name,omitempty"`
@@ -249,132 +446,39 @@ type PaymentCreateParams struct {
 	MandatoryPaymentMethod       string    `url:"mandatory_payment_method,omitempty"`
 }
 
-// formValues is exactly what query.Values(p) returns, without reflection:
-// Create is the hottest call with parameters, and go-querystring's per-field
-// tag parsing was a quarter of its allocations. It must follow the url tags
-// above (required fields always, omitempty ones when non-zero, times as
-// RFC 3339, bools as "true"); TestBenchFormValuesMatchGoQuerystring compares
-// the two with every field set.
-func (p *PaymentCreateParams) formValues() url.Values {
-	if p == nil {
-		return url.Values{}
-	}
-	// One backing array for every value slice: two allocations, not one
-	// per parameter.
-	vals := make([]string, 0, 24)
-	v := make(url.Values, 8)
-	set := func(key, value string) {
-		vals = append(vals, value)
-		n := len(vals)
-		v[key] = vals[n-1 : n : n]
-	}
-	opt := func(key, value string) {
-		if value != "" {
-			set(key, value)
-		}
-	}
-	optTime := func(key string, t time.Time) {
-		if !t.IsZero() {
-			set(key, t.Format(time.RFC3339))
-		}
-	}
-	optBool := func(key string, b bool) {
-		if b {
-			set(key, "true")
-		}
-	}
-	set("subject", p.Subject)
-	set("currency", p.Currency)
-	set("amount", p.Amount.String())
-	opt("transaction_id", p.TransactionID)
-	opt("custom", p.Custom)
-	opt("body", p.Body)
-	opt("bank_id", p.BankID)
-	opt("return_url", p.ReturnURL)
-	opt("cancel_url", p.CancelURL)
-	opt("picture_url", p.PictureURL)
-	opt("notify_url", p.NotifyURL)
-	opt("contract_url", p.ContractURL)
-	opt("notify_api_version", p.NotifyAPIVersion)
-	optTime("expires_date", p.ExpiresDate)
-	optBool("send_email", p.SendEmail)
-	opt("payer_name", p.PayerName)
-	opt("payer_email", p.PayerEmail)
-	optBool("send_reminders", p.SendReminders)
-	opt("responsible_user_email", p.ResponsibleUserEmail)
-	opt("fixed_payer_personal_identifier", p.FixedPayerPersonalIdentifier)
-	if !p.IntegratorFee.IsZero() {
-		set("integrator_fee", p.IntegratorFee.String())
-	}
-	opt("collect_account_uuid", p.CollectAccountUUID)
-	optTime("confirm_timeout_date", p.ConfirmTimeoutDate)
-	opt("mandatory_payment_method", p.MandatoryPaymentMethod)
-	return v
-}
-
-// RefundParams are the parameters of Payments.Refund. A zero Amount refunds
-// the whole payment.
+// RefundParams are the parameters of a partial refund: Payments.Refund with
+// nil params refunds the whole payment, and a non-nil RefundParams with a
+// zero Amount is refused, so that an amount computed as 0 by mistake never
+// refunds everything. Package khipuv3 uses it too.
 type RefundParams struct {
-	Amount Amount `url:"amount,omitempty"`
+	Amount Amount `url:"amount" json:"amount"`
 }
 
-// ReceiverCreateParams are the parameters of Receivers.Create. Every field
-// but the bank account, NotifyURL and RenditionURL is required.
+// ReceiverCreateParams are the parameters of Receivers.Create (in API v2 and
+// v3). Every field but the bank account, NotifyURL and RenditionURL is
+// required.
 type ReceiverCreateParams struct {
-	AdminFirstName        string `url:"admin_first_name"`
-	AdminLastName         string `url:"admin_last_name"`
-	AdminEmail            string `url:"admin_email"`
-	CountryCode           string `url:"country_code"`
-	BusinessIdentifier    string `url:"business_identifier"`
-	BusinessCategory      string `url:"business_category"`
-	BusinessName          string `url:"business_name"`
-	BusinessPhone         string `url:"business_phone"`
-	BusinessAddressLine1  string `url:"business_address_line_1"`
-	BusinessAddressLine2  string `url:"business_address_line_2"`
-	BusinessAddressLine3  string `url:"business_address_line_3"`
-	ContactFullName       string `url:"contact_full_name"`
-	ContactJobTitle       string `url:"contact_job_title"`
-	ContactEmail          string `url:"contact_email"`
-	ContactPhone          string `url:"contact_phone"`
-	BankAccountBankID     string `url:"bank_account_bank_id,omitempty"`
-	BankAccountIdentifier string `url:"bank_account_identifier,omitempty"`
-	BankAccountName       string `url:"bank_account_name,omitempty"`
-	BankAccountNumber     string `url:"bank_account_number,omitempty"`
-	NotifyURL             string `url:"notify_url,omitempty"`
-	RenditionURL          string `url:"rendition_url,omitempty"`
-}
-
-// flexString decodes a JSON string or number (Khipu sends receiver_id as a
-// number) into its exact text.
-type flexString string
-
-func (s *flexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case bytes.Equal(b, []byte("null")):
-		*s = ""
-	case len(b) > 0 && b[0] == '"':
-		if raw, ok := plainJSONString(b); ok {
-			*s = flexString(raw)
-			return nil
-		}
-		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
-			return err
-		}
-		*s = flexString(v)
-	default:
-		if plainJSONInteger(b) {
-			*s = flexString(b)
-			return nil
-		}
-		var n json.Number
-		if err := json.Unmarshal(b, &n); err != nil {
-			return fmt.Errorf("want a string or a number, got %.40s", b)
-		}
-		*s = flexString(n)
-	}
-	return nil
+	AdminFirstName        string `url:"admin_first_name" json:"admin_first_name"`
+	AdminLastName         string `url:"admin_last_name" json:"admin_last_name"`
+	AdminEmail            string `url:"admin_email" json:"admin_email"`
+	CountryCode           string `url:"country_code" json:"country_code"`
+	BusinessIdentifier    string `url:"business_identifier" json:"business_identifier"`
+	BusinessCategory      string `url:"business_category" json:"business_category"`
+	BusinessName          string `url:"business_name" json:"business_name"`
+	BusinessPhone         string `url:"business_phone" json:"business_phone"`
+	BusinessAddressLine1  string `url:"business_address_line_1" json:"business_address_line_1"`
+	BusinessAddressLine2  string `url:"business_address_line_2" json:"business_address_line_2"`
+	BusinessAddressLine3  string `url:"business_address_line_3" json:"business_address_line_3"`
+	ContactFullName       string `url:"contact_full_name" json:"contact_full_name"`
+	ContactJobTitle       string `url:"contact_job_title" json:"contact_job_title"`
+	ContactEmail          string `url:"contact_email" json:"contact_email"`
+	ContactPhone          string `url:"contact_phone" json:"contact_phone"`
+	BankAccountBankID     string `url:"bank_account_bank_id,omitempty" json:"bank_account_bank_id,omitempty"`
+	BankAccountIdentifier string `url:"bank_account_identifier,omitempty" json:"bank_account_identifier,omitempty"`
+	BankAccountName       string `url:"bank_account_name,omitempty" json:"bank_account_name,omitempty"`
+	BankAccountNumber     string `url:"bank_account_number,omitempty" json:"bank_account_number,omitempty"`
+	NotifyURL             string `url:"notify_url,omitempty" json:"notify_url,omitempty"`
+	RenditionURL          string `url:"rendition_url,omitempty" json:"rendition_url,omitempty"`
 }
 
 // plainJSONString returns what the JSON string literal b holds when that is
@@ -392,54 +496,4 @@ func plainJSONString(b []byte) ([]byte, bool) {
 		}
 	}
 	return b, true
-}
-
-// plainJSONInteger reports whether b is a valid JSON number made of digits
-// only (no sign, fraction or exponent, no leading zero).
-func plainJSONInteger(b []byte) bool {
-	if len(b) == 0 || b[0] == '0' && len(b) > 1 {
-		return false
-	}
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// flexTime decodes Khipu's ISO-8601 dates; an empty string or null is the
-// zero time.
-type flexTime time.Time
-
-var timeLayouts = []string{
-	time.RFC3339Nano,
-	"2006-01-02T15:04:05.999999999Z0700",
-	"2006-01-02T15:04:05.999999999",
-	"2006-01-02 15:04:05",
-	"2006-01-02",
-}
-
-func (t *flexTime) UnmarshalJSON(b []byte) error {
-	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
-		*t = flexTime{}
-		return nil
-	}
-	var s string
-	if raw, ok := plainJSONString(b); ok {
-		s = string(raw)
-	} else if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("want a date string, got %.40s", b)
-	}
-	if s == "" {
-		*t = flexTime{}
-		return nil
-	}
-	for _, layout := range timeLayouts {
-		if v, err := time.Parse(layout, s); err == nil {
-			*t = flexTime(v)
-			return nil
-		}
-	}
-	return fmt.Errorf("date %q is not ISO-8601", s)
 }

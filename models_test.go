@@ -153,9 +153,6 @@ func TestAmountTextAndForm(t *testing.T) {
 	v, err := query.Values(khipu.RefundParams{Amount: a})
 	require.NoError(t, err)
 	assert.Equal(t, "amount=250.5", v.Encode())
-	v, err = query.Values(khipu.RefundParams{})
-	require.NoError(t, err)
-	assert.Empty(t, v, "a zero refund amount is not sent")
 }
 
 func TestAmountsCompareWithEquals(t *testing.T) {
@@ -186,16 +183,39 @@ func TestPaymentDecodesKhipusDateAndIDForms(t *testing.T) {
 			assert.True(t, tc.expires.Equal(p.ExpiresDate), "got %v", p.ExpiresDate)
 		})
 	}
+	// What a shop decides on is strict: an odd type there fails the call.
 	for _, bad := range []string{
 		`{"receiver_id": true}`,
-		`{"expires_date": "next tuesday"}`,
-		`{"expires_date": 20261125}`,
+		`{"receiver_id": 12.5}`,
 		`{"amount": "1,000"}`,
 		`{"amount": -5}`,
-		`{"attachment_urls": "one"}`,
+		`{"amount": true}`,
+		`{"status": 1}`,
+		`{"currency": ["CLP"]}`,
+		`{"transaction_id": {"id": 1}}`,
+		`{"payment_id": 123}`,
+		`[]`,
+		`"a payment"`,
 	} {
 		var p khipu.Payment
 		assert.Error(t, json.Unmarshal([]byte(bad), &p), bad)
+	}
+	// Anything else of an odd type is its zero value.
+	for _, odd := range []string{
+		`{"expires_date": "next tuesday"}`,
+		`{"expires_date": 20261125}`,
+		`{"attachment_urls": "one"}`,
+		`{"attachment_urls": ""}`,
+		`{"out_of_date_conciliation": 0}`,
+		`{"ready_for_terminal": "false"}`,
+		`{"send_email": {}}`,
+		`{"subject": ["x"]}`,
+		`{"discount": "n/a"}`,
+	} {
+		var p khipu.Payment
+		require.NoError(t, json.Unmarshal([]byte(odd), &p), odd)
+		zero := khipu.Payment{Raw: p.Raw}
+		assert.Equal(t, zero, p, odd)
 	}
 }
 

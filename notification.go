@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -111,7 +112,13 @@ func (c *Client) VerifyNotification(ctx context.Context, r *http.Request) (*Paym
 	if err != nil {
 		return nil, err
 	}
-	p, err := c.Payments.GetByNotificationToken(ctx, n.Token)
+	return c.notifiedPayment(ctx, n.Token)
+}
+
+// notifiedPayment looks the token up with Khipu and refuses a payment of
+// another collection account.
+func (c *Client) notifiedPayment(ctx context.Context, token string) (*Payment, error) {
+	p, err := c.Payments.GetByNotificationToken(ctx, token)
 	if err != nil {
 		return nil, err
 	}
@@ -138,13 +145,27 @@ const notificationDeadline = 20 * time.Second
 // duplicate that arrives meanwhile waits for the first and gets its answer.
 // fn's context ends 20 s after the notification arrived; do slow work (such
 // as e-mails) after returning.
+//
+// Nothing the handler sees is lost: every refusal is logged at warn level,
+// and every error of fn or of the lookup at error level, to the Client's
+// logger (WithLogger), or to slog.Default() when it has none. A nil fn
+// panics here, when the handler is built, rather than at the first
+// notification.
 func (c *Client) NotificationHandler(fn func(ctx context.Context, p *Payment) error) http.Handler {
-	return &notificationHandler{client: c, fn: fn, inflight: make(map[string]*inflight)}
+	if fn == nil {
+		panic("khipu: NotificationHandler needs a function to call with each verified payment")
+	}
+	logger := c.rest.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &notificationHandler{client: c, fn: fn, log: logger, inflight: make(map[string]*inflight)}
 }
 
 type notificationHandler struct {
 	client *Client
 	fn     func(context.Context, *Payment) error
+	log    *slog.Logger
 
 	mu       sync.Mutex
 	inflight map[string]*inflight // by notification token
@@ -158,12 +179,14 @@ type inflight struct {
 
 func (h *notificationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
+		h.log.WarnContext(r.Context(), "khipu notification refused", "status", http.StatusMethodNotAllowed, "method", r.Method, "remote_addr", r.RemoteAddr)
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "method not allowed: Khipu notifications are POSTed", http.StatusMethodNotAllowed)
 		return
 	}
 	n, err := ParseNotification(r)
 	if err != nil {
+		h.log.WarnContext(r.Context(), "khipu notification refused", "status", http.StatusBadRequest, "error", err.Error(), "remote_addr", r.RemoteAddr)
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
@@ -196,28 +219,24 @@ func (h *notificationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 }
 
 // process verifies the notification and runs fn, returning the status and
-// text to answer with. Details of failures stay out of the answer: it goes to
-// whoever sent the notification.
+// text to answer with, and logs every failure. Details of failures stay out
+// of the answer: it goes to whoever sent the notification.
 func (h *notificationHandler) process(ctx context.Context, token string) (int, string) {
 	ctx, cancel := context.WithTimeout(ctx, notificationDeadline)
 	defer cancel()
-	p, err := h.client.Payments.GetByNotificationToken(ctx, token)
-	if err == nil && p.ReceiverID != h.client.receiverID {
-		err = ErrReceiverMismatch
-	}
+	p, err := h.client.notifiedPayment(ctx, token)
 	if err != nil {
 		var ve *ValidationError
-		switch {
-		case errors.As(err, &ve), errors.Is(err, ErrReceiverMismatch):
+		if errors.As(err, &ve) || errors.Is(err, ErrReceiverMismatch) {
+			h.log.WarnContext(ctx, "khipu notification refused", "status", http.StatusBadRequest, "error", err.Error())
 			return http.StatusBadRequest, "notification rejected"
-		default:
-			return http.StatusServiceUnavailable, "notification could not be verified; retry later"
 		}
+		h.log.ErrorContext(ctx, "khipu notification could not be verified; Khipu will retry", "status", http.StatusServiceUnavailable, "error", err.Error())
+		return http.StatusServiceUnavailable, "notification could not be verified; retry later"
 	}
-	if h.fn != nil {
-		if err := h.fn(ctx, p); err != nil {
-			return http.StatusInternalServerError, "notification not processed; retry later"
-		}
+	if err := h.fn(ctx, p); err != nil {
+		h.log.ErrorContext(ctx, "khipu notification not processed; Khipu will retry", "status", http.StatusInternalServerError, "payment_id", p.PaymentID, "error", err.Error())
+		return http.StatusInternalServerError, "notification not processed; retry later"
 	}
 	return http.StatusOK, "ok"
 }

@@ -18,13 +18,17 @@ const NotifyAPIVersion = "1.3"
 const maxCustom = 4096
 
 // Create creates a payment (POST /payments) and returns the URLs to send the
-// payer to. Subject, Currency and a positive Amount are required; invalid
-// parameters are refused before anything is sent.
+// payer to. Subject, Currency and a positive Amount are required;
+// NotifyAPIVersion is "" or "1.3" (API v3's notifications are package
+// khipuv3's). Invalid parameters are refused before anything is sent.
 //
 // Create is never retried automatically: Khipu has no idempotency keys, so a
-// second attempt could create a second payment. On a transport error the
-// payment may or may not exist; look it up by your TransactionID before
-// creating it again.
+// second attempt could create a second payment. Khipu v2 cannot look a
+// payment up by your TransactionID, so when Create fails on the network the
+// payment may exist without your knowing its id. Creating it again is safe
+// if delivery is tied to the payment id you stored for the order, as the web
+// shop example does: the unknown payment can only stay unpaid (the payer
+// never sees its URL), and one you do learn of can be removed with Delete.
 func (s *PaymentsService) Create(ctx context.Context, p *PaymentCreateParams) (*PaymentCreated, error) {
 	if p == nil {
 		return nil, &ParamError{Param: "params", Reason: "is nil"}
@@ -51,12 +55,14 @@ func (p *PaymentCreateParams) validate() error {
 		return &ParamError{Param: "currency", Reason: "is required"}
 	case !isCurrencyCode(p.Currency):
 		return &ParamError{Param: "currency", Reason: "must be an ISO-4217 code such as CLP"}
-	case p.Amount == invalidAmount:
-		return &ParamError{Param: "amount", Reason: "is out of range"}
-	case p.Amount.units <= 0:
+	case p.Amount.sendable() != nil:
+		return &ParamError{Param: "amount", Reason: p.Amount.sendable().Error()}
+	case p.Amount.IsZero():
 		return &ParamError{Param: "amount", Reason: "must be greater than zero"}
-	case !p.IntegratorFee.valid():
-		return &ParamError{Param: "integrator_fee", Reason: "must not be negative"}
+	case p.IntegratorFee.sendable() != nil:
+		return &ParamError{Param: "integrator_fee", Reason: p.IntegratorFee.sendable().Error()}
+	case p.NotifyAPIVersion != "" && p.NotifyAPIVersion != NotifyAPIVersion:
+		return &ParamError{Param: "notify_api_version", Reason: "must be empty or " + NotifyAPIVersion + " (notifications 3.0 are package khipuv3's)"}
 	case utf8.RuneCountInString(p.Custom) > maxCustom:
 		return &ParamError{Param: "custom", Reason: "is longer than 4096 characters"}
 	case p.SendEmail && (p.PayerName == "" || p.PayerEmail == ""):
@@ -126,14 +132,22 @@ func (s *PaymentsService) Confirm(ctx context.Context, paymentID string) (*Succe
 }
 
 // Refund refunds a payment (POST /payments/{id}/refunds): the whole payment
-// when p is nil or p.Amount is zero, otherwise p.Amount. Only accounts that
-// collect in a Khipu account can refund, and only before settlement. It is
-// never retried automatically.
+// when p is nil, otherwise p.Amount, which must be greater than zero (a zero
+// Amount is refused, so that an amount computed as 0 by mistake never
+// refunds everything). Only accounts that collect in a Khipu account can
+// refund, and only before settlement.
+//
+// Refund is never retried automatically. If it fails on the network, Get
+// the payment and read its StatusDetail (reversed after a full refund)
+// before refunding again; Confirm likewise.
 func (s *PaymentsService) Refund(ctx context.Context, paymentID string, p *RefundParams) (*Success, error) {
 	var params any
 	if p != nil {
-		if !p.Amount.valid() {
-			return nil, &ParamError{Param: "amount", Reason: "must not be negative"}
+		if err := p.Amount.sendable(); err != nil {
+			return nil, &ParamError{Param: "amount", Reason: err.Error()}
+		}
+		if p.Amount.IsZero() {
+			return nil, &ParamError{Param: "amount", Reason: "is zero: pass nil params for a full refund"}
 		}
 		params = p
 	}

@@ -18,7 +18,7 @@ func (s *ReceiversService) Create(ctx context.Context, p *ReceiverCreateParams) 
 	if p == nil {
 		return nil, &ParamError{Param: "params", Reason: "is nil"}
 	}
-	if err := p.validate(); err != nil {
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
 	out := new(ReceiverCreated)
@@ -28,7 +28,9 @@ func (s *ReceiversService) Create(ctx context.Context, p *ReceiverCreateParams) 
 	return out, nil
 }
 
-func (p *ReceiverCreateParams) validate() error {
+// Validate reports every required parameter that is missing and a malformed
+// country code, joined; Create calls it before sending anything.
+func (p *ReceiverCreateParams) Validate() error {
 	required := []struct{ name, value string }{
 		{"admin_first_name", p.AdminFirstName},
 		{"admin_last_name", p.AdminLastName},

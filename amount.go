@@ -40,10 +40,8 @@ const (
 	maxUnits = math.MaxInt64 - 1
 	maxWhole = maxUnits / amountScale
 
-	// maxAmountLen caps what ParseAmount reads; maxKhipuAmountLen is more
-	// generous for what Khipu sends, which may be a float printed at length.
-	maxAmountLen      = 40
-	maxKhipuAmountLen = 100
+	// maxAmountLen caps what ParseAmount reads.
+	maxAmountLen = 40
 )
 
 // invalidAmount is the refused amount: what NewAmount gives for a value out
@@ -162,56 +160,6 @@ func amountFromDigits(whole, frac string) (Amount, error) {
 		return Amount{}, errAmountTooLarge
 	}
 	return Amount{units: w*amountScale + f}, nil
-}
-
-// parseKhipuAmount reads an amount sent by Khipu. It is ParseAmount, except
-// that digits past the fourth decimal (a float artifact such as
-// "19.989999999999998") are rounded half to even: "19.99", "0.00005" is 0 and
-// "0.00015" is 0.0002. Signs, exponents, separators and empty text are
-// still errors, as [*AmountError].
-func parseKhipuAmount(s string) (Amount, error) {
-	a, err := roundKhipuAmount(s)
-	if err != nil {
-		return Amount{}, &AmountError{Input: s, Reason: err.Error()}
-	}
-	return a, nil
-}
-
-func roundKhipuAmount(s string) (Amount, error) {
-	whole, frac, err := splitAmount(s, maxKhipuAmountLen)
-	if err != nil {
-		return Amount{}, err
-	}
-	past := ""
-	if len(frac) > amountDecimals {
-		frac, past = frac[:amountDecimals], frac[amountDecimals:]
-	}
-	a, err := amountFromDigits(whole, frac)
-	if err != nil {
-		return Amount{}, err
-	}
-	if roundsUp(past, a.units) {
-		a = a.Add(Amount{units: 1})
-		if !a.IsValid() {
-			return Amount{}, errAmountTooLarge
-		}
-	}
-	return a, nil
-}
-
-// roundsUp reports whether the decimal digits past, cut off after units,
-// round units up to the next unit, half to even.
-func roundsUp(past string, units int64) bool {
-	switch {
-	case past == "" || past[0] < '5':
-		return false
-	case past[0] > '5':
-		return true
-	case strings.TrimRight(past[1:], "0") != "":
-		return true // more than half
-	default:
-		return units%2 == 1 // exactly half: to the even neighbour
-	}
 }
 
 // String returns the canonical decimal form: "1000", "19.99", "0.0001", "-3"

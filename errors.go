@@ -285,7 +285,8 @@ func (e *ParamError) Error() string {
 	return "khipu: invalid parameter " + e.Param + ": " + e.Reason
 }
 
-// AmountError is a string ParseAmount (or a JSON amount) could not read.
+// AmountError is an amount that could not be read (ParseAmount, JSON, text,
+// Scan) or written (a negative amount, which is never sent or stored).
 type AmountError struct {
 	Input  string
 	Reason string

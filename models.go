@@ -414,36 +414,63 @@ func (r ReceiverCreated) LogValue() slog.Value {
 // Format hides the secret from every verb, %x and %q included.
 func (r ReceiverCreated) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(r.String())) }
 
-// PaymentCreateParams are the parameters of Payments.Create. Subject,
-// Currency and Amount are required; a zero optional field is not sent.
+// PaymentCreateParams are the parameters of creating a payment: API v2's
+// form (url tags) and API v3's JSON (json tags; package khipuv3 uses this
+// type too). Subject, Currency and Amount are required; a zero optional
+// field is not sent.
+//
+// NotifyAPIVersion is the version of the notifications Khipu sends to
+// NotifyURL: "" or "1.3" with this package's Client, "" or "3.0" with
+// khipuv3's; each fills it in when NotifyURL is set and it is empty.
+// PSPClientMerchantName is API v3's.
 //
 // SendEmail and SendReminders are sent only when true: Khipu's default for
 // both is false, so leaving out false asks for exactly the same thing.
 type PaymentCreateParams struct {
-	Subject                      string    `url:"subject"`
-	Currency                     string    `url:"currency"`
-	Amount                       Amount    `url:"amount"`
-	TransactionID                string    `url:"transaction_id,omitempty"`
-	Custom                       string    `url:"custom,omitempty"`
-	Body                         string    `url:"body,omitempty"`
-	BankID                       string    `url:"bank_id,omitempty"`
-	ReturnURL                    string    `url:"return_url,omitempty"`
-	CancelURL                    string    `url:"cancel_url,omitempty"`
-	PictureURL                   string    `url:"picture_url,omitempty"`
-	NotifyURL                    string    `url:"notify_url,omitempty"`
-	ContractURL                  string    `url:"contract_url,omitempty"`
-	NotifyAPIVersion             string    `url:"notify_api_version,omitempty"` // "" or "1.3"; sent as "1.3" when NotifyURL is set
-	ExpiresDate                  time.Time `url:"expires_date,omitempty"`
-	SendEmail                    bool      `url:"send_email,omitempty"`
-	PayerName                    string    `url:"payer_name,omitempty"`
-	PayerEmail                   string    `url:"payer_email,omitempty"`
-	SendReminders                bool      `url:"send_reminders,omitempty"`
-	ResponsibleUserEmail         string    `url:"responsible_user_email,omitempty"`
-	FixedPayerPersonalIdentifier string    `url:"fixed_payer_personal_identifier,omitempty"`
-	IntegratorFee                Amount    `url:"integrator_fee,omitempty"`
-	CollectAccountUUID           string    `url:"collect_account_uuid,omitempty"`
-	ConfirmTimeoutDate           time.Time `url:"confirm_timeout_date,omitempty"`
-	MandatoryPaymentMethod       string    `url:"mandatory_payment_method,omitempty"`
+	Subject                      string    `url:"subject" json:"subject"`
+	Currency                     string    `url:"currency" json:"currency"`
+	Amount                       Amount    `url:"amount" json:"amount"`
+	TransactionID                string    `url:"transaction_id,omitempty" json:"transaction_id,omitempty"`
+	Custom                       string    `url:"custom,omitempty" json:"custom,omitempty"`
+	Body                         string    `url:"body,omitempty" json:"body,omitempty"`
+	BankID                       string    `url:"bank_id,omitempty" json:"bank_id,omitempty"`
+	ReturnURL                    string    `url:"return_url,omitempty" json:"return_url,omitempty"`
+	CancelURL                    string    `url:"cancel_url,omitempty" json:"cancel_url,omitempty"`
+	PictureURL                   string    `url:"picture_url,omitempty" json:"picture_url,omitempty"`
+	NotifyURL                    string    `url:"notify_url,omitempty" json:"notify_url,omitempty"`
+	ContractURL                  string    `url:"contract_url,omitempty" json:"contract_url,omitempty"`
+	NotifyAPIVersion             string    `url:"notify_api_version,omitempty" json:"notify_api_version,omitempty"`
+	ExpiresDate                  time.Time `url:"expires_date,omitempty" json:"expires_date,omitzero"`
+	SendEmail                    bool      `url:"send_email,omitempty" json:"send_email,omitempty"`
+	PayerName                    string    `url:"payer_name,omitempty" json:"payer_name,omitempty"`
+	PayerEmail                   string    `url:"payer_email,omitempty" json:"payer_email,omitempty"`
+	SendReminders                bool      `url:"send_reminders,omitempty" json:"send_reminders,omitempty"`
+	ResponsibleUserEmail         string    `url:"responsible_user_email,omitempty" json:"responsible_user_email,omitempty"`
+	FixedPayerPersonalIdentifier string    `url:"fixed_payer_personal_identifier,omitempty" json:"fixed_payer_personal_identifier,omitempty"`
+	IntegratorFee                Amount    `url:"integrator_fee,omitempty" json:"-"` // a JSON string in v3 (see MarshalJSON)
+	CollectAccountUUID           string    `url:"collect_account_uuid,omitempty" json:"collect_account_uuid,omitempty"`
+	ConfirmTimeoutDate           time.Time `url:"confirm_timeout_date,omitempty" json:"confirm_timeout_date,omitzero"`
+	MandatoryPaymentMethod       string    `url:"mandatory_payment_method,omitempty" json:"mandatory_payment_method,omitempty"`
+	PSPClientMerchantName        string    `url:"-" json:"psp_client_merchant_name,omitempty"`
+}
+
+// MarshalJSON writes p as API v3's JSON body: unset optional fields left
+// out, amounts as JSON numbers, and integrator_fee as a JSON string, as
+// Khipu asks.
+func (p PaymentCreateParams) MarshalJSON() ([]byte, error) {
+	type plain PaymentCreateParams
+	fee := ""
+	if !p.IntegratorFee.IsZero() {
+		text, err := p.IntegratorFee.MarshalText()
+		if err != nil {
+			return nil, err
+		}
+		fee = string(text)
+	}
+	return json.Marshal(struct {
+		plain
+		IntegratorFee string `json:"integrator_fee,omitempty"`
+	}{plain(p), fee})
 }
 
 // RefundParams are the parameters of a partial refund: Payments.Refund with

@@ -34,8 +34,14 @@ func (s *PaymentsService) Create(ctx context.Context, p *PaymentCreateParams) (*
 		return nil, &ParamError{Param: "params", Reason: "is nil"}
 	}
 	params := *p // the caller's struct is left as it was
-	if err := params.validate(); err != nil {
+	if err := params.Validate(); err != nil {
 		return nil, err
+	}
+	if params.NotifyAPIVersion != "" && params.NotifyAPIVersion != NotifyAPIVersion {
+		return nil, &ParamError{Param: "notify_api_version", Reason: "must be empty or " + NotifyAPIVersion + " (notifications 3.0 are package khipuv3's)"}
+	}
+	if params.PSPClientMerchantName != "" {
+		return nil, &ParamError{Param: "psp_client_merchant_name", Reason: "is a parameter of API v3 (package khipuv3)"}
 	}
 	if params.NotifyURL != "" && params.NotifyAPIVersion == "" {
 		params.NotifyAPIVersion = NotifyAPIVersion
@@ -47,7 +53,13 @@ func (s *PaymentsService) Create(ctx context.Context, p *PaymentCreateParams) (*
 	return out, nil
 }
 
-func (p *PaymentCreateParams) validate() error {
+// Validate reports the first parameter that Khipu would refuse, as a
+// *ParamError, or nil: a missing subject, currency or amount, an amount that
+// is zero, negative or out of range, a custom field over 4096 characters,
+// send_email without the payer, a contract without the payer's id. Create
+// calls it (API v2 and v3 alike), and checks NotifyAPIVersion against the
+// notifications its package speaks.
+func (p *PaymentCreateParams) Validate() error {
 	switch {
 	case strings.TrimSpace(p.Subject) == "":
 		return &ParamError{Param: "subject", Reason: "is required"}
@@ -61,8 +73,6 @@ func (p *PaymentCreateParams) validate() error {
 		return &ParamError{Param: "amount", Reason: "must be greater than zero"}
 	case p.IntegratorFee.sendable() != nil:
 		return &ParamError{Param: "integrator_fee", Reason: p.IntegratorFee.sendable().Error()}
-	case p.NotifyAPIVersion != "" && p.NotifyAPIVersion != NotifyAPIVersion:
-		return &ParamError{Param: "notify_api_version", Reason: "must be empty or " + NotifyAPIVersion + " (notifications 3.0 are package khipuv3's)"}
 	case utf8.RuneCountInString(p.Custom) > maxCustom:
 		return &ParamError{Param: "custom", Reason: "is longer than 4096 characters"}
 	case p.SendEmail && (p.PayerName == "" || p.PayerEmail == ""):

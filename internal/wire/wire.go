@@ -207,6 +207,9 @@ func StrictAmount(raw json.RawMessage) (string, error) {
 // and "0.00015" is "0.0002". Text with 4 decimals or fewer is returned as it
 // is. Signs, exponents and separators are errors.
 func RoundDecimal(s string) (string, error) {
+	if len(s) > maxDecimal {
+		return "", fmt.Errorf("amount %.40q... is too long", s)
+	}
 	whole, frac, hasDot := strings.Cut(s, ".")
 	if !digits(whole) || hasDot && !digits(frac) {
 		return "", fmt.Errorf("amount %.40q is not a decimal number", s)
@@ -231,6 +234,10 @@ func RoundDecimal(s string) (string, error) {
 	}
 	return string(n[:len(n)-4]) + "." + string(n[len(n)-4:]), nil
 }
+
+// maxDecimal is the longest decimal text RoundDecimal reads: generous for a
+// float printed at length, short of a denial of service.
+const maxDecimal = 100
 
 func digits(s string) bool {
 	if s == "" {

@@ -1,0 +1,132 @@
+package khipuv3
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/khipu-go/khipu"
+	"github.com/khipu-go/khipu/internal/rest"
+)
+
+// DefaultBaseURL is the address of Khipu's API v3 and of its Automatic
+// Payments API: every path starts with /v3/ or /v1/automatic-payment/.
+const DefaultBaseURL = "https://payment-api.khipu.com"
+
+// maxIDLength is the longest path id API v3 takes.
+const maxIDLength = 255
+
+// userAgent is the User-Agent header of a client made without
+// WithUserAgent.
+const userAgent = "khipu-go/" + khipu.Version
+
+// Client calls Khipu's API v3 and Automatic Payments API with one API key.
+// Create it once with NewClient and share it: it is safe for concurrent use
+// by many goroutines and reuses connections.
+//
+// Its printed form shows the base URL, never the API key.
+type Client struct {
+	Banks          *BanksService
+	Payments       *PaymentsService
+	Receivers      *ReceiversService
+	PaymentMethods *PaymentMethodsService
+	Subscriptions  *SubscriptionsService // Automatic Payments v1
+	Charges        *ChargesService       // Automatic Payments v1
+
+	apiKey  string
+	baseURL string // without a trailing slash
+	rest    rest.Client
+}
+
+// NewClient returns a Client that authenticates with apiKey, the API key of
+// a collection account (Khipu's account settings show it). It fails on an
+// empty or blank key and on a bad option; the error never contains the
+// key.
+func NewClient(apiKey string, opts ...Option) (*Client, error) {
+	if strings.TrimSpace(apiKey) == "" {
+		return nil, &khipu.ParamError{Param: "apiKey", Reason: "is empty"}
+	}
+	if strings.TrimSpace(apiKey) != apiKey {
+		return nil, &khipu.ParamError{Param: "apiKey", Reason: "has leading or trailing white space"}
+	}
+	c := &Client{
+		apiKey:  apiKey,
+		baseURL: DefaultBaseURL,
+		rest: rest.Client{
+			UserAgent: userAgent,
+			Retry:     rest.DefaultPolicy,
+			Errors:    rest.KhipuErrors,
+		},
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(c); err != nil {
+			return nil, err
+		}
+	}
+	if c.rest.HTTP == nil {
+		c.rest.HTTP = rest.DefaultHTTPClient()
+	}
+	c.Banks = &BanksService{client: c}
+	c.Payments = &PaymentsService{client: c}
+	c.Receivers = &ReceiversService{client: c}
+	c.PaymentMethods = &PaymentMethodsService{client: c}
+	c.Subscriptions = &SubscriptionsService{client: c}
+	c.Charges = &ChargesService{client: c}
+	return c, nil
+}
+
+// String describes the Client without its API key.
+func (c *Client) String() string {
+	return "khipuv3.Client{baseURL: " + c.baseURL + ", apiKey: [redacted]}"
+}
+
+// GoString hides the API key from %#v.
+func (c *Client) GoString() string { return c.String() }
+
+// Format hides the API key from every fmt verb.
+func (c *Client) Format(f fmt.State, verb rune) { _, _ = io.WriteString(f, c.String()) }
+
+// call makes one API call: body (nil for none) as JSON, query as the URL's
+// query, the API key in its header; the pipeline sends it (retrying only
+// reads), turns the status into a typed error and decodes the JSON answer
+// into out.
+func (c *Client) call(ctx context.Context, method, path string, query url.Values, body, out any) error {
+	if ctx == nil {
+		return &khipu.ParamError{Param: "ctx", Reason: "is nil"}
+	}
+	req := &rest.Request{Method: method, URL: c.baseURL + path, Path: path, Header: make(http.Header)}
+	req.Header.Set("x-api-key", c.apiKey)
+	req.Header.Set("Accept", "application/json")
+	if len(query) > 0 {
+		req.URL += "?" + query.Encode()
+	}
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("khipu: encoding the request of %s %s: %w", method, path, err)
+		}
+		req.Body = b
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if m, ok := out.(interface{ missing() string }); ok {
+		req.Missing = m.missing
+	}
+	_, req.Secret = out.(*khipu.ReceiverCreated)
+	return c.rest.Do(ctx, req, out)
+}
+
+// validID refuses an id that could change the URL path: only letters,
+// digits, '-' and '_' reach it.
+func validID(param, id string) error {
+	if reason := rest.ValidID(id, maxIDLength); reason != "" {
+		return &khipu.ParamError{Param: param, Reason: reason}
+	}
+	return nil
+}

@@ -12,17 +12,32 @@ import (
 // http or https URL without a query, a fragment or user info. It returns it
 // without a trailing slash.
 func BaseURL(u string) (string, error) {
-	parsed, err := url.Parse(u)
+	parsed, err := absoluteURL(u)
 	if err != nil {
 		return "", err
-	}
-	if (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" {
-		return "", errors.New("must be an absolute http or https URL")
 	}
 	if parsed.RawQuery != "" || parsed.ForceQuery || parsed.Fragment != "" || parsed.User != nil {
 		return "", errors.New("must not have a query, a fragment or user info")
 	}
 	return strings.TrimRight(parsed.String(), "/"), nil
+}
+
+// AbsoluteURL refuses a URL Khipu could not reach: one that is not an
+// absolute http or https URL.
+func AbsoluteURL(u string) error {
+	_, err := absoluteURL(u)
+	return err
+}
+
+func absoluteURL(u string) (*url.URL, error) {
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return nil, err
+	}
+	if (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" {
+		return nil, errors.New("must be an absolute http or https URL")
+	}
+	return parsed, nil
 }
 
 // UserAgent is the User-Agent header for a product given to WithUserAgent,

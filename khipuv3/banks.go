@@ -1,0 +1,20 @@
+package khipuv3
+
+import (
+	"context"
+	"net/http"
+)
+
+// BanksService lists the banks that can pay the account.
+type BanksService struct{ client *Client }
+
+// List returns the banks that can pay the account (GET /v3/banks).
+func (s *BanksService) List(ctx context.Context) ([]Bank, error) {
+	var out struct {
+		Banks []Bank `json:"banks"`
+	}
+	if err := s.client.call(ctx, http.MethodGet, "/v3/banks", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Banks, nil
+}

@@ -1,0 +1,88 @@
+// Package khipuv3 is a client for Khipu's current API, v3 ("API de Pagos
+// Instantáneos", https://payment-api.khipu.com/v3), for its signed
+// notifications 3.0, and for its Automatic Payments API v1 (subscriptions
+// and charges).
+//
+// It is the sibling of package khipu, the API v2 client, and shares its
+// vocabulary: money is a [khipu.Amount] (fixed point, never a float), the
+// payment models are khipu's ([Payment] is [khipu.Payment]), and every
+// failure is one of khipu's typed errors. Both clients send their requests
+// through the same pipeline: reads are retried with backoff, nothing that
+// creates, refunds or charges is ever sent twice by a retry, bodies are read
+// with a cap, and the API key never appears in an error, a log record or a
+// printed value.
+//
+// # API v2 or v3?
+//
+// v2 signs every request with the account's secret (HMAC) and notifies a
+// shop with a token that the shop must exchange for the payment (a second
+// call to Khipu). v3 authenticates with an API key header and notifies with
+// the payment itself, signed with an HMAC in the x-khipu-signature header:
+// no call back to Khipu, but the signature must be checked on the raw body.
+// v3 also predicts whether a payer can pay ([PaymentsService.Predict]), and
+// shares its host and key with automatic payments. Khipu presents v3 as its
+// current API: a new integration should start here.
+//
+// # Creating a client and a payment
+//
+//	client, err := khipuv3.NewClient(os.Getenv("KHIPU_API_KEY"))
+//	created, err := client.Payments.Create(ctx, &khipuv3.PaymentCreateParams{
+//		Subject:       "Order 1001",
+//		Currency:      "CLP",
+//		Amount:        khipu.NewAmount(5000),
+//		TransactionID: "1001",
+//		ReturnURL:     "https://shop.example/orders/1001",
+//		NotifyURL:     "https://shop.example/khipu/notify",
+//	})
+//	// redirect the payer to created.PaymentURL
+//
+// Parameters are checked before anything is sent (a [*khipu.ParamError]).
+// With a NotifyURL, the payment is notified with notifications 3.0, which
+// this package verifies; any other notify_api_version is refused.
+//
+// # Notifications 3.0
+//
+// Khipu POSTs the payment as JSON with a header
+// x-khipu-signature: t=<milliseconds>,s=<base64 HMAC-SHA256 of t + "." +
+// body>. [NotificationHandler] verifies it over the raw bytes received
+// (never over re-encoded JSON), in constant time, within a timestamp
+// tolerance ([DefaultTolerance], 72 h, because Khipu retries for two days),
+// decodes the [Notification] and calls your function, one delivery per
+// payment at a time. Your function checks it against the order with
+// [Notification.Check] and delivers idempotently:
+//
+//	http.Handle("POST /khipu/notify", khipuv3.NotificationHandler(webhookSecret,
+//		func(ctx context.Context, n *khipuv3.Notification) error {
+//			order, err := orders.Find(ctx, n.TransactionID)
+//			if err != nil {
+//				return err // 500: Khipu retries
+//			}
+//			if err := n.Check(order.ID, order.Amount, "CLP"); err != nil {
+//				return nil // logged; a retry would not change it
+//			}
+//			return orders.MarkPaidOnce(ctx, order.ID, n.PaymentID)
+//		}))
+//
+// [VerifySignature] and [ParseNotification] are its pieces, for routers
+// that are not net/http; [Sign] makes the header Khipu would send, for your
+// own handler's tests. Which secret Khipu signs with is not certain from its
+// public documentation (it calls it the merchant's secret): it is a
+// parameter of its own, not the API key.
+//
+// # Automatic payments
+//
+// [SubscriptionsService.Create] asks for a debit mandate and gives the URL
+// where the customer signs it with their bank; Khipu then POSTs the new
+// status to the subscription's notify_url, unsigned, so
+// [SubscriptionsService.CallbackHandler] confirms it with
+// [SubscriptionsService.Get] before your function sees it.
+// [ChargesService.Create] charges an enabled mandate: the charge is a
+// payment, notified like any other; a failed charge is reported, unsigned,
+// to its error URL ([ChargesService.ErrorHandler]).
+//
+// # Testing
+//
+// Package [github.com/khipu-go/khipu/khiputest] serves API v3 too: point a
+// client at it with WithBaseURL(srv.V3URL()) and the key srv.APIKey(); its
+// Pay sends a signed notification 3.0.
+package khipuv3

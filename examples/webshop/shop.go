@@ -61,6 +61,7 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{"money": forma
 <style>
   body { font-family: system-ui, sans-serif; max-width: 36rem; margin: 2rem auto; padding: 0 1rem; }
   .product { display: flex; justify-content: space-between; align-items: center; border-bottom: 1px solid #ddd; padding: .75rem 0; }
+  .product span:first-child { flex: 1; }
   .price { font-weight: bold; margin: 0 1rem; }
   #state { font-size: 1.25rem; }
 </style>{{end}}
@@ -70,7 +71,7 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{"money": forma
 <h1>Tienda</h1>
 {{range .}}<form class="product" method="post" action="/orders">
   <input type="hidden" name="product" value="{{.ID}}">
-  <span>{{.Name}}</span><span class="price">{{money .Price .Currency}}</span>
+  <span>{{.Name}}</span><span class="price" id="price-{{.ID}}">{{money .Price .Currency}}</span>
   <button id="buy-{{.ID}}">Pagar con Khipu</button>
 </form>
 {{end}}{{end}}
@@ -79,7 +80,7 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{"money": forma
 <title>Pedido {{.Order.ID}}</title>
 <h1>Tu pedido</h1>
 <p>{{.ProductName}} — {{money .Order.Amount .Order.Currency}}</p>
-<p id="state" data-state="{{.State}}">{{.Text}}</p>
+<p id="state" data-order="{{.Order.ID}}" data-state="{{.State}}">{{.Text}}</p>
 <p><a href="/">Volver a la tienda</a></p>
 {{if not .Final}}<script>
 // Coming back from Khipu proves nothing: ask the shop, which only a

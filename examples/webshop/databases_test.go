@@ -17,21 +17,27 @@ import (
 // starts a throw-away server on loopback and sets it.
 const postgresEnv = "WEBSHOP_TEST_POSTGRES"
 
-// inCI reports whether the tests run in CI, where everything they need has
-// been installed and started by .ci/run: a missing browser or database is
-// then a failure, not a reason to skip.
-func inCI() bool {
-	switch strings.ToLower(os.Getenv("CI")) {
+// mustRun reports whether the tests run where everything they need has been
+// installed and started: in CI (CI set), or under .ci/run, which sets
+// WEBSHOP_TEST_REQUIRE=1 once it has started PostgreSQL and found
+// Chromium. A missing browser or database is then a failure, not a reason
+// to skip.
+func mustRun() bool {
+	return isSet(os.Getenv("CI")) || isSet(os.Getenv("WEBSHOP_TEST_REQUIRE"))
+}
+
+func isSet(v string) bool {
+	switch strings.ToLower(v) {
 	case "", "0", "false", "no":
 		return false
 	}
 	return true
 }
 
-// skipOrFail skips the test outside CI and fails it in CI.
+// skipOrFail skips the test, unless it must run: then it fails.
 func skipOrFail(t *testing.T, why string) {
 	t.Helper()
-	if inCI() {
+	if mustRun() {
 		t.Fatalf("%s; in CI it must be there (.ci/run provides it)", why)
 	}
 	t.Skipf("skipped: %s", why)

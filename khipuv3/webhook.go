@@ -60,7 +60,8 @@ type Notification struct {
 	ConciliationDate      time.Time
 
 	// Raw is the body exactly as received and verified, for the fields
-	// this version does not know.
+	// this version does not know. (json.Unmarshal leaves out the
+	// whitespace around the object; ParseNotification does not.)
 	Raw json.RawMessage
 
 	// Notifications 3.0 carry no status; should one ever do, Check

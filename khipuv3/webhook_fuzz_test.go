@@ -106,7 +106,7 @@ func FuzzNotificationDecode(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		n, err := ParseNotification(webhookTestSecret, signedRequest(webhookTestSecret, time.Now(), body))
+		n, err := ParseNotification(webhookTestSecret, signedNotificationRequest(webhookTestSecret, time.Now(), body))
 		var viaJSON Notification
 		jerr := json.Unmarshal(body, &viaJSON)
 		if err != nil {

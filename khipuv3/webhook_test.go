@@ -69,8 +69,8 @@ func loadRealWorldWebhooks(t testing.TB) map[string][]byte {
 	return bodies
 }
 
-// signedRequest is a notification POST of body signed with secret at at.
-func signedRequest(secret string, at time.Time, body []byte) *http.Request {
+// signedNotificationRequest is a notification POST of body signed with secret at at.
+func signedNotificationRequest(secret string, at time.Time, body []byte) *http.Request {
 	r := httptest.NewRequest(http.MethodPost, "/khipu/notify", bytes.NewReader(body))
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Set(SignatureHeader, Sign(secret, at, body))
@@ -141,7 +141,7 @@ func TestEveryRealWorldNotificationDecodes(t *testing.T) {
 				r.Header.Set(SignatureHeader, "t="+docs.T+",s="+docs.Signature)
 				n, err = parseNotification(docs.Secret, r, docs.time(t).Add(time.Minute), DefaultTolerance)
 			} else {
-				n, err = ParseNotification(webhookTestSecret, signedRequest(webhookTestSecret, time.Now(), body))
+				n, err = ParseNotification(webhookTestSecret, signedNotificationRequest(webhookTestSecret, time.Now(), body))
 			}
 			require.NoError(t, err)
 			w := want[name]
@@ -443,7 +443,7 @@ func TestParseNotification(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := signedRequest(webhookTestSecret, time.Now(), tt.body)
+			r := signedNotificationRequest(webhookTestSecret, time.Now(), tt.body)
 			r.Method = tt.method
 			n, err := ParseNotification(webhookTestSecret, r)
 			if tt.want == nil {
@@ -525,10 +525,10 @@ func TestParseNotificationRefusesANilRequestOrBody(t *testing.T) {
 	assert.ErrorContains(t, err, "not a JSON object")
 }
 
-// failingReader fails after its first bytes, as a connection cut mid-body.
-type failingReader struct{ sent bool }
+// cutBodyReader fails after its first bytes, as a connection cut mid-body.
+type cutBodyReader struct{ sent bool }
 
-func (f *failingReader) Read(p []byte) (int, error) {
+func (f *cutBodyReader) Read(p []byte) (int, error) {
 	if f.sent {
 		return 0, errors.New("connection reset")
 	}
@@ -537,7 +537,7 @@ func (f *failingReader) Read(p []byte) (int, error) {
 }
 
 func TestParseNotificationRefusesABodyCutShort(t *testing.T) {
-	r := httptest.NewRequest(http.MethodPost, "/khipu/notify", &failingReader{})
+	r := httptest.NewRequest(http.MethodPost, "/khipu/notify", &cutBodyReader{})
 	r.Header.Set(SignatureHeader, Sign(webhookTestSecret, time.Now(), []byte(`{"payment_id":"abc"}`)))
 	_, err := ParseNotification(webhookTestSecret, r)
 	assert.ErrorIs(t, err, khipu.ErrInvalidNotification)
@@ -562,7 +562,7 @@ func TestVerifySignatureThenUnmarshalIsParseNotification(t *testing.T) {
 		require.NoError(t, VerifySignature(webhookTestSecret, header, body, now, DefaultTolerance), name)
 		var viaJSON Notification
 		require.NoError(t, json.Unmarshal(body, &viaJSON), name)
-		parsed, err := ParseNotification(webhookTestSecret, signedRequest(webhookTestSecret, now, body))
+		parsed, err := ParseNotification(webhookTestSecret, signedNotificationRequest(webhookTestSecret, now, body))
 		require.NoError(t, err, name)
 		assert.Equal(t, body, []byte(parsed.Raw), name)
 		// json.Unmarshal trims the whitespace around the object.
@@ -624,20 +624,20 @@ func TestNotificationCheck(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log destination written by server goroutines and read
+// webhookLogBuffer is a log destination written by server goroutines and read
 // by the test.
-type lockedBuffer struct {
+type webhookLogBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+func (b *webhookLogBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+func (b *webhookLogBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -653,9 +653,9 @@ func webhookServer(t *testing.T, h http.Handler) string {
 	return srv.URL + "/khipu/notify"
 }
 
-// post sends body with the signature header (none if empty) and returns
+// postNotification sends body with the signature header (none if empty) and returns
 // the answer's status and header.
-func post(method, url, header string, body []byte) (int, http.Header, error) {
+func postNotification(method, url, header string, body []byte) (int, http.Header, error) {
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, nil, err
@@ -673,10 +673,10 @@ func post(method, url, header string, body []byte) (int, http.Header, error) {
 	return resp.StatusCode, resp.Header, nil
 }
 
-// deliver is post for the test's own goroutine.
-func deliver(t *testing.T, method, url, header string, body []byte) (int, http.Header) {
+// deliverNotification is postNotification for the test's own goroutine.
+func deliverNotification(t *testing.T, method, url, header string, body []byte) (int, http.Header) {
 	t.Helper()
-	status, h, err := post(method, url, header, body)
+	status, h, err := postNotification(method, url, header, body)
 	require.NoError(t, err)
 	return status, h
 }
@@ -718,7 +718,7 @@ func TestNotificationHandlerAnswers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			status, header := deliver(t, tt.method, url, tt.header, tt.body)
+			status, header := deliverNotification(t, tt.method, url, tt.header, tt.body)
 			assert.Equal(t, tt.status, status)
 			if status == http.StatusMethodNotAllowed {
 				assert.Equal(t, "POST", header.Get("Allow"))
@@ -740,10 +740,10 @@ func TestNotificationHandlerWithToleranceZeroAcceptsAnOldNotification(t *testing
 	fn := func(_ context.Context, n *Notification) error { called <- n.PaymentID; return nil }
 	quiet := WithHandlerLogger(slog.New(slog.DiscardHandler))
 
-	status, _ := deliver(t, http.MethodPost, webhookServer(t, NotificationHandler(v.Secret, fn, quiet)), v.Header, []byte(v.Body))
+	status, _ := deliverNotification(t, http.MethodPost, webhookServer(t, NotificationHandler(v.Secret, fn, quiet)), v.Header, []byte(v.Body))
 	assert.Equal(t, http.StatusBadRequest, status, "DefaultTolerance")
 
-	status, _ = deliver(t, http.MethodPost, webhookServer(t, NotificationHandler(v.Secret, fn, quiet, WithTolerance(0))), v.Header, []byte(v.Body))
+	status, _ = deliverNotification(t, http.MethodPost, webhookServer(t, NotificationHandler(v.Secret, fn, quiet, WithTolerance(0))), v.Header, []byte(v.Body))
 	assert.Equal(t, http.StatusOK, status)
 	assert.Equal(t, "zfxnocsow6mz", <-called)
 }
@@ -755,7 +755,7 @@ func TestNotificationHandlerRefusesABodyOverOneMiB(t *testing.T) {
 	head := `{"payment_id":"abc","pad":"`
 	body := []byte(head + strings.Repeat("x", 1<<20+1-len(head)-2) + `"}`)
 	require.Len(t, body, 1<<20+1)
-	status, _ := deliver(t, http.MethodPost, url, Sign(webhookTestSecret, time.Now(), body), body)
+	status, _ := deliverNotification(t, http.MethodPost, url, Sign(webhookTestSecret, time.Now(), body), body)
 	assert.Equal(t, http.StatusBadRequest, status)
 	assert.False(t, called.Load())
 }
@@ -771,7 +771,7 @@ func TestNotificationHandlerGivesFnA20SecondContext(t *testing.T) {
 		return nil
 	}
 	body := []byte(`{"payment_id":"abc"}`)
-	status, _ := deliver(t, http.MethodPost, webhookServer(t, NotificationHandler(webhookTestSecret, fn)), Sign(webhookTestSecret, time.Now(), body), body)
+	status, _ := deliverNotification(t, http.MethodPost, webhookServer(t, NotificationHandler(webhookTestSecret, fn)), Sign(webhookTestSecret, time.Now(), body), body)
 	require.Equal(t, http.StatusOK, status)
 	d := <-deadlines
 	assert.True(t, d > 15*time.Second && d <= 20*time.Second, "deadline in %v", d)
@@ -779,7 +779,7 @@ func TestNotificationHandlerGivesFnA20SecondContext(t *testing.T) {
 
 func TestNotificationHandlerLogsRefusalsAndFailures(t *testing.T) {
 	v := loadWebhookVectors(t)[0]
-	var logs lockedBuffer
+	var logs webhookLogBuffer
 	fn := func(context.Context, *Notification) error { return errors.New("stock service unavailable") }
 	url := webhookServer(t, NotificationHandler(v.Secret, fn, WithTolerance(0), WithHandlerLogger(slog.New(slog.NewTextHandler(&logs, nil)))))
 	body := []byte(v.Body)
@@ -795,7 +795,7 @@ func TestNotificationHandlerLogsRefusalsAndFailures(t *testing.T) {
 		{http.MethodPost, "t=" + v.T + ",s=" + v.Signature + ",t=1", http.StatusBadRequest},
 		{http.MethodPost, v.Header, http.StatusInternalServerError},
 	} {
-		status, _ := deliver(t, d.method, url, d.header, body)
+		status, _ := deliverNotification(t, d.method, url, d.header, body)
 		require.Equal(t, d.status, status)
 	}
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
@@ -816,13 +816,13 @@ func TestNotificationHandlerLogsRefusalsAndFailures(t *testing.T) {
 }
 
 func TestNotificationHandlerLogsToSlogDefaultWithoutAnOption(t *testing.T) {
-	var logs lockedBuffer
+	var logs webhookLogBuffer
 	prev := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(&logs, nil)))
 	t.Cleanup(func() { slog.SetDefault(prev) })
 
 	h := NotificationHandler(webhookTestSecret, func(context.Context, *Notification) error { return nil }, WithHandlerLogger(nil))
-	status, _ := deliver(t, http.MethodPost, webhookServer(t, h), "t=1", []byte(`{}`))
+	status, _ := deliverNotification(t, http.MethodPost, webhookServer(t, h), "t=1", []byte(`{}`))
 	assert.Equal(t, http.StatusBadRequest, status)
 	assert.Contains(t, logs.String(), "khipu notification refused")
 }
@@ -936,7 +936,7 @@ func TestAPanickingFnDoesNotLockItsPayment(t *testing.T) {
 
 	done := make(chan int)
 	go func() {
-		status, _, _ := post(http.MethodPost, url, header, body)
+		status, _, _ := postNotification(http.MethodPost, url, header, body)
 		done <- status
 	}()
 	select {
@@ -955,7 +955,7 @@ func TestADeliveryWaitingForItsPaymentGivesUpWithItsContext(t *testing.T) {
 		<-release
 		return nil
 	}
-	var logs lockedBuffer
+	var logs webhookLogBuffer
 	h := NotificationHandler(webhookTestSecret, fn, WithHandlerLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	body := []byte(`{"payment_id":"abc"}`)
 	header := Sign(webhookTestSecret, time.Now(), body)
@@ -1006,7 +1006,7 @@ func TestNotificationHandlerNeverPrintsItsSecret(t *testing.T) {
 		assert.NotContains(t, out, webhookTestSecret, verb)
 		assert.NotContains(t, strings.ToLower(out), fmt.Sprintf("%x", webhookTestSecret), verb)
 	}
-	var logs lockedBuffer
+	var logs webhookLogBuffer
 	slog.New(slog.NewTextHandler(&logs, nil)).Info("handler", "h", h)
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("handler", "h", h)
 	assert.NotContains(t, logs.String(), webhookTestSecret)

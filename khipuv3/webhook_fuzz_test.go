@@ -15,9 +15,9 @@ import (
 	"github.com/khipu-go/khipu/internal/sign"
 )
 
-// fuzzNow is the fixed "now" of FuzzVerifySignature, so that what it finds
+// webhookFuzzNow is the fixed "now" of FuzzVerifySignature, so that what it finds
 // can be replayed.
-var fuzzNow = time.UnixMilli(1764633600000)
+var webhookFuzzNow = time.UnixMilli(1764633600000)
 
 // FuzzVerifySignature: VerifySignature never panics, refuses with errors
 // that match ErrInvalidSignature and hold no secret, and accepts a header
@@ -27,28 +27,28 @@ func FuzzVerifySignature(f *testing.F) {
 	const secret = webhookTestSecret
 	for _, v := range loadWebhookVectors(f) {
 		f.Add(v.Header, []byte(v.Body))
-		f.Add(Sign(secret, fuzzNow, []byte(v.Body)), []byte(v.Body))
+		f.Add(Sign(secret, webhookFuzzNow, []byte(v.Body)), []byte(v.Body))
 	}
 	for _, body := range loadRealWorldWebhooks(f) {
-		f.Add(Sign(secret, fuzzNow.Add(-time.Hour), body), body)
+		f.Add(Sign(secret, webhookFuzzNow.Add(-time.Hour), body), body)
 	}
 	body := []byte(`{"payment_id":"abc"}`)
-	good := Sign(secret, fuzzNow, body)
+	good := Sign(secret, webhookFuzzNow, body)
 	tPart, sPart, _ := strings.Cut(good, ",")
 	for _, h := range []string{
 		sPart + "," + tPart, " " + tPart + " , " + sPart + " ", tPart + ",s=AAAA," + sPart,
 		tPart + "," + sPart + ",v1=x", tPart + "," + tPart + "," + sPart, tPart, sPart, "",
 		strings.Replace(good, "t=", "t=0", 1), strings.TrimSuffix(good, "="), good + ",",
-		Sign(secret, fuzzNow.Add(-DefaultTolerance-time.Millisecond), body),
-		Sign(secret, fuzzNow.Add(DefaultTolerance), body),
+		Sign(secret, webhookFuzzNow.Add(-DefaultTolerance-time.Millisecond), body),
+		Sign(secret, webhookFuzzNow.Add(DefaultTolerance), body),
 	} {
 		f.Add(h, body)
 	}
 	f.Fuzz(func(t *testing.T, header string, body []byte) {
-		if err := VerifySignature(secret, Sign(secret, fuzzNow, body), body, fuzzNow, DefaultTolerance); err != nil {
+		if err := VerifySignature(secret, Sign(secret, webhookFuzzNow, body), body, webhookFuzzNow, DefaultTolerance); err != nil {
 			t.Fatalf("Sign's own header refused: %v", err)
 		}
-		err := VerifySignature(secret, header, body, fuzzNow, DefaultTolerance)
+		err := VerifySignature(secret, header, body, webhookFuzzNow, DefaultTolerance)
 		if err != nil {
 			if !errors.Is(err, ErrInvalidSignature) {
 				t.Fatalf("error %v does not match ErrInvalidSignature", err)
@@ -77,7 +77,7 @@ func FuzzVerifySignature(f *testing.F) {
 		if perr != nil || strconv.FormatInt(ms, 10) != ts[0] {
 			t.Fatalf("accepted %q whose t is not canonical decimal", header)
 		}
-		if d := fuzzNow.Sub(time.UnixMilli(ms)); d > DefaultTolerance || d < -DefaultTolerance {
+		if d := webhookFuzzNow.Sub(time.UnixMilli(ms)); d > DefaultTolerance || d < -DefaultTolerance {
 			t.Fatalf("accepted %q signed %v from now", header, d)
 		}
 		if want := sign.Webhook(secret, ms, body); !slices.Contains(ss, want) {

@@ -84,6 +84,11 @@ func (s *Server) createPayment(c *call) response {
 	}
 	pay.amount, _ = parseAmount(p.Get("amount"))
 	pay.expires, _ = time.Parse(time.RFC3339, p.Get("expires_date"))
+	if c.v3 && p.Has("notify_url") && !p.Has("notify_api_version") {
+		// A v3 shop can only take notifications 3.0: v3 has no lookup
+		// by notification token.
+		pay.params.Set("notify_api_version", "3.0")
+	}
 	s.mu.Lock()
 	s.payments[pay.id] = pay
 	s.byToken[pay.token] = pay

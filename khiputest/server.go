@@ -40,7 +40,8 @@
 // body that is not a JSON object or not sent as application/json. The v3
 // payment rules differ from v2's only where Khipu's v3 description differs:
 // notify_api_version is "3.0" or "1.3", body may have 5120 characters,
-// integrator_fee 16, and psp_client_merchant_name is accepted.
+// integrator_fee 16, and psp_client_merchant_name is accepted. A v3 payment
+// with a notify_url and no notify_api_version is notified with 3.0.
 //
 // Khipu does not document v3's error bodies. This server answers every v3
 // error with the body of v2's errors, {"status": 401, "message": "..."}, with
@@ -61,6 +62,19 @@
 // amount is above 5,000,000 (the max_amount it reports), ok otherwise, with
 // new_destinatary_max_amount 100,000 and a cool_down_date a day after the
 // request.
+//
+// A payment whose notify_api_version is 3.0 is notified as Khipu's
+// notifications 3.0 are: a POST of the payment as JSON (payment_id,
+// receiver_id, subject, amount, discount, currency, receipt_url, bank,
+// bank_id, payer_name, payer_email, personal_identifier,
+// bank_account_number, out_of_date_conciliation, transaction_id,
+// responsible_user_email, payment_method, conciliation_date, in the order of
+// Khipu's example), escaped as above, with the header
+// x-khipu-signature: t=<unix ms>,s=<base64 HMAC-SHA256 of t + "." + body>
+// under the secret of the payment's collection account (the one given to
+// NewServer for payments created with APIKey). A receiver must verify the
+// bytes it received: re-encoding them gives other bytes and a signature that
+// does not match.
 //
 // A Server is safe for concurrent use.
 package khiputest
@@ -167,7 +181,7 @@ type Server struct {
 // given and those created with POST /receivers.
 type account struct {
 	id     string
-	secret string
+	secret string // signs its notifications 3.0
 	signer *sign.Signer
 	parent string // the integrator account that created it; "" for none
 }

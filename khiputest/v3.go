@@ -163,6 +163,37 @@ func phpEscape(plain []byte) []byte {
 // v3Date is how Khipu's v3 writes a date: UTC with milliseconds.
 const v3Date = "2006-01-02T15:04:05.000Z07:00"
 
+// notification3Fields are the fields of a notification 3.0, in the order of
+// Khipu's example: a notification is the payment, less some of its fields.
+var notification3Fields = []string{
+	"payment_id", "receiver_id", "subject", "amount", "discount", "currency", "receipt_url",
+	"bank", "bank_id", "payer_name", "payer_email", "personal_identifier", "bank_account_number",
+	"out_of_date_conciliation", "transaction_id", "responsible_user_email", "payment_method",
+	"conciliation_date",
+}
+
+// notification3 is the body of the notification 3.0 of the payment v (a v3
+// view), as Khipu writes it.
+func (v paymentView) notification3() []byte {
+	plain, err := plainJSON(v)
+	var fields map[string]json.RawMessage
+	if err == nil {
+		err = json.Unmarshal(plain, &fields)
+	}
+	if err != nil { // strings, numbers and booleans always encode
+		panic("khiputest: encoding a notification: " + err.Error())
+	}
+	body := []byte{'{'}
+	for i, name := range notification3Fields {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = append(body, `"`+name+`":`...)
+		body = append(body, fields[name]...)
+	}
+	return phpEscape(append(body, '}'))
+}
+
 // The limits GET /v3/predict reports, the same for every payer, bank and
 // currency.
 const (

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/khipu-go/khipu"
+	"github.com/khipu-go/khipu/internal/sign"
 	"github.com/khipu-go/khipu/khiputest"
 )
 
@@ -691,6 +693,116 @@ func TestV3Predict(t *testing.T) {
 		q := url.Values{"payer_email": {"ana"}, "bank_id": {"nope"}, "amount": {"1,5"}, "currency": {"XXX"}}
 		ke := v3Fails(t, srv, http.StatusBadRequest, http.MethodGet, "/v3/predict?"+q.Encode(), "")
 		assert.Equal(t, []string{"amount", "bank_id", "currency", "payer_email"}, ke.fields())
+	})
+}
+
+// delivery is a notification a shop received.
+type delivery struct {
+	header http.Header
+	body   []byte
+}
+
+// notifiedShop is a shop's notify_url that records what it receives and
+// answers with status.
+func notifiedShop(t *testing.T, status int) (string, <-chan delivery) {
+	t.Helper()
+	got := make(chan delivery, 4)
+	shop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		assert.NoError(t, err) // the server's goroutine: not require
+		assert.Equal(t, http.MethodPost, r.Method)
+		got <- delivery{r.Header, body}
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(shop.Close)
+	return shop.URL + "/khipu", got
+}
+
+// verified checks d's x-khipu-signature as a receiver must, over the raw
+// body, and returns its time.
+func verified(t *testing.T, d delivery) time.Time {
+	t.Helper()
+	header := d.header.Get("x-khipu-signature")
+	parts := map[string]string{}
+	for _, p := range strings.Split(header, ",") {
+		k, v, _ := strings.Cut(p, "=")
+		parts[k] = v
+	}
+	ms, err := strconv.ParseInt(parts["t"], 10, 64)
+	require.NoError(t, err, header)
+	assert.Equal(t, sign.Webhook(secret, ms, d.body), parts["s"], "signed over the raw body with the server's secret")
+	return time.UnixMilli(ms)
+}
+
+func TestPayPostsASignedNotification3(t *testing.T) {
+	srv := newV3Server(t)
+	notifyURL, got := notifiedShop(t, http.StatusOK)
+	id := v3Create(t, srv, `{"amount": 1000, "currency": "CLP", "subject": "Café", "transaction_id": "order-9",
+		"notify_url": "`+notifyURL+`", "notify_api_version": "3.0"}`)
+
+	before := time.Now()
+	require.NoError(t, srv.Pay(id))
+	d := <-got
+	assert.Equal(t, "application/json", d.header.Get("Content-Type"))
+	assert.WithinDuration(t, before, verified(t, d), time.Second)
+	assert.Equal(t, realKeys(t, "webhook3-khipudocs-1.json"), keysIn(t, d.body), "the fields of Khipu's example, in its order")
+	assert.Contains(t, string(d.body), `"receipt_url":"http:\/\/127.0.0.1:`, "slashes escaped as Khipu's PHP does")
+	assert.Contains(t, string(d.body), `"subject":"Caf\u00e9"`, "and non-ASCII characters")
+	assert.Contains(t, string(d.body), `"amount":"1000.0000","discount":"0.0000"`)
+	assert.Contains(t, string(d.body), `"receiver_id":`+receiverID+`,`, "a number")
+
+	var p khipu.Payment
+	require.NoError(t, json.Unmarshal(d.body, &p), "package khipu's decoder reads it")
+	assert.Equal(t, id, p.PaymentID)
+	assert.Equal(t, "Café", p.Subject)
+	assert.Equal(t, khipu.NewAmount(1000), p.Amount)
+	assert.Equal(t, "order-9", p.TransactionID)
+	assert.Equal(t, receiverID, p.ReceiverID)
+	assert.Equal(t, khipu.PaymentMethodSimplifiedTransfer, p.PaymentMethod)
+	assert.False(t, p.ConciliationDate.IsZero())
+
+	t.Run("re-encoded, the body no longer matches its signature", func(t *testing.T) {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(d.body, &m))
+		reencoded, err := json.Marshal(m)
+		require.NoError(t, err)
+		ms := verified(t, d).UnixMilli()
+		assert.NotEqual(t, sign.Webhook(secret, ms, d.body), sign.Webhook(secret, ms, reencoded))
+	})
+
+	t.Run("Notify sends it again, signed anew", func(t *testing.T) {
+		time.Sleep(2 * time.Millisecond) // a later t
+		require.NoError(t, srv.Notify(id))
+		again := <-got
+		assert.Equal(t, d.body, again.body, "the same payment")
+		assert.True(t, verified(t, again).After(verified(t, d)))
+	})
+
+	t.Run("a v3 payment with a notify_url is notified with 3.0 by default", func(t *testing.T) {
+		id := v3Create(t, srv, `{"amount": 1000, "currency": "CLP", "subject": "x", "notify_url": "`+notifyURL+`"}`)
+		assert.Equal(t, "3.0", v3OK(t, srv, http.MethodGet, "/v3/payments/"+id, "")["notify_api_version"])
+		require.NoError(t, srv.Pay(id))
+		verified(t, <-got)
+	})
+
+	t.Run("a v3 payment that asks for 1.3 gets the form of 1.3", func(t *testing.T) {
+		id := v3Create(t, srv, `{"amount": 1000, "currency": "CLP", "subject": "x", "notify_url": "`+notifyURL+`", "notify_api_version": "1.3"}`)
+		require.NoError(t, srv.Pay(id))
+		d := <-got
+		assert.Equal(t, "application/x-www-form-urlencoded", d.header.Get("Content-Type"))
+		assert.Empty(t, d.header.Get("x-khipu-signature"))
+		form, err := url.ParseQuery(string(d.body))
+		require.NoError(t, err)
+		assert.Equal(t, "1.3", form.Get("api_version"))
+	})
+
+	t.Run("a shop that refuses it is reported, as in 1.3", func(t *testing.T) {
+		refusing, got := notifiedShop(t, http.StatusInternalServerError)
+		id := v3Create(t, srv, `{"amount": 1000, "currency": "CLP", "subject": "x", "notify_url": "`+refusing+`"}`)
+		var ne *khiputest.NotificationError
+		require.ErrorAs(t, srv.Pay(id), &ne)
+		assert.Equal(t, http.StatusInternalServerError, ne.StatusCode)
+		verified(t, <-got)
 	})
 }
 

@@ -82,4 +82,3 @@ func TestQuickstartV3ReportsAWrongAPIKeyWithoutPrintingIt(t *testing.T) {
 	assert.Equal(t, 401, ae.StatusCode)
 	assert.NotContains(t, err.Error(), "wrong-api-key")
 }
-

@@ -4,9 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
-
-	"github.com/khipu-go/khipu/internal/sign"
 )
 
 // bank is Khipu's BankItem.
@@ -14,36 +13,42 @@ type bank struct {
 	BankID    string          `json:"bank_id"`
 	Name      string          `json:"name"`
 	Message   string          `json:"message"`
-	MinAmount json.RawMessage `json:"min_amount"` // a number, as Khipu sends it
+	MinAmount json.RawMessage `json:"min_amount"` // minAmount as an API version writes it
 	Type      string          `json:"type"`
 	Parent    string          `json:"parent"`
 	LogoURL   string          `json:"logo_url,omitempty"`
+
+	minAmount amount
 }
 
 // testBank is the bank Pay pays through, like Khipu's DemoBank for
 // developer accounts.
 var testBank = bank{
 	BankID: "Bawdf", Name: "DemoBank", Message: "Test bank: payments to developer accounts only",
-	MinAmount: json.RawMessage("200.0000"), Type: "Persona",
+	minAmount: 200 * amountScale, Type: "Persona",
 	LogoURL: "https://s3.amazonaws.com/static.khipu.com/logos/bancos/chile/demobank-icon.png",
 }
 
 // banks are what GET /banks answers.
 var banks = []bank{
 	testBank,
-	{BankID: "Sx6ng", Name: "Banco de Chile", MinAmount: json.RawMessage("200.0000"), Type: "Persona"},
-	{BankID: "SxCrj", Name: "Banco de Chile Empresas", MinAmount: json.RawMessage("200.0000"), Type: "Empresa", Parent: "Sx6ng"},
-	{BankID: "a7nRb", Name: "Banco Estado", Message: "Estará disponible de 6:00 a 23:59", MinAmount: json.RawMessage("100.0000"), Type: "Persona"},
-	{BankID: "XWjg8", Name: "Banco Santander", MinAmount: json.RawMessage("200.0000"), Type: "Persona"},
+	{BankID: "Sx6ng", Name: "Banco de Chile", minAmount: 200 * amountScale, Type: "Persona"},
+	{BankID: "SxCrj", Name: "Banco de Chile Empresas", minAmount: 200 * amountScale, Type: "Empresa", Parent: "Sx6ng"},
+	{BankID: "a7nRb", Name: "Banco Estado", Message: "Estará disponible de 6:00 a 23:59", minAmount: 100 * amountScale, Type: "Persona"},
+	{BankID: "XWjg8", Name: "Banco Santander", minAmount: 200 * amountScale, Type: "Persona"},
 }
 
 func (s *Server) listBanks(c *call) response {
-	if errs := validate(c.params, nil); errs != nil {
+	if errs := c.validate(nil); errs != nil {
 		return validationResponse(errs)
+	}
+	list := slices.Clone(banks)
+	for i, b := range list {
+		list[i].MinAmount = b.minAmount.json(c.v3)
 	}
 	return ok(struct {
 		Banks []bank `json:"banks"`
-	}{banks})
+	}{list})
 }
 
 // paymentMethod is Khipu's PaymentMethodItem.
@@ -61,7 +66,7 @@ var paymentMethods = []paymentMethod{
 }
 
 func (s *Server) listPaymentMethods(c *call) response {
-	if errs := validate(c.params, nil); errs != nil {
+	if errs := c.validate(nil); errs != nil {
 		return validationResponse(errs)
 	}
 	s.mu.Lock()
@@ -104,9 +109,11 @@ var createReceiverParams = rules{
 }
 
 // createReceiver creates a collection account under the caller, with a new
-// receiver id and secret that this server then accepts like its own.
+// receiver id and secret that this server then accepts like its own in v2.
+// In v3, the caller's API key acts for it (an integrator sees the payments
+// of the accounts it created).
 func (s *Server) createReceiver(c *call) response {
-	if errs := validate(c.params, createReceiverParams); errs != nil {
+	if errs := c.validate(createReceiverParams); errs != nil {
 		return validationResponse(errs)
 	}
 	secret := randomString(40, lowerDigits)
@@ -116,7 +123,7 @@ func (s *Server) createReceiver(c *call) response {
 		s.receivers++
 		id = strconv.FormatInt(s.receivers, 10)
 	}
-	s.accounts[id] = &account{id: id, signer: sign.New(id, secret), parent: c.caller.id}
+	s.accounts[id] = newAccount(id, secret, c.caller.id)
 	s.mu.Unlock()
 	return ok(struct {
 		ReceiverID json.RawMessage `json:"receiver_id"` // a number, as Khipu sends it

@@ -2,11 +2,13 @@ package khiputest_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 
 	"github.com/khipu-go/khipu"
 	"github.com/khipu-go/khipu/khiputest"
@@ -98,4 +100,62 @@ func ExampleServer_FailNext() {
 	// Output:
 	// true 503
 	// <nil>
+}
+
+func ExampleServer_V3URL() {
+	srv := khiputest.NewServer("12345", "test-secret", khiputest.WithAPIKey("test-api-key"))
+	defer srv.Close()
+
+	// send makes a v3 request as any HTTP client does: JSON, and the API
+	// key in the x-api-key header. A khipuv3 client is given V3URL as its
+	// base URL and APIKey as its key.
+	send := func(method, path, body string, answer any) int {
+		req, err := http.NewRequest(method, srv.V3URL()+path, strings.NewReader(body))
+		if err != nil {
+			log.Fatal(err)
+		}
+		req.Header.Set("x-api-key", srv.APIKey())
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if err := json.NewDecoder(resp.Body).Decode(answer); err != nil {
+			log.Fatal(err)
+		}
+		return resp.StatusCode
+	}
+
+	var created struct {
+		PaymentID string `json:"payment_id"`
+	}
+	send(http.MethodPost, "/v3/payments", `{"amount": 5000, "currency": "CLP", "subject": "Order 1001", "transaction_id": "order-1001"}`, &created)
+
+	var payment struct {
+		Status        string `json:"status"`
+		Amount        string `json:"amount"` // a string, as Khipu's v3 sends it
+		Currency      string `json:"currency"`
+		TransactionID string `json:"transaction_id"`
+	}
+	status := send(http.MethodGet, "/v3/payments/"+created.PaymentID, "", &payment)
+	fmt.Println(status, payment.Status, payment.Amount, payment.Currency, payment.TransactionID)
+
+	var refusal struct {
+		Message string `json:"message"`
+	}
+	status = send(http.MethodPost, "/v3/payments", `{"amount": "5000", "currency": "CLP", "subject": "Order 1002"}`, &refusal)
+	fmt.Println(status, refusal.Message)
+
+	for _, r := range srv.Requests() {
+		fmt.Println(r.Endpoint, r.Status)
+	}
+	// Output:
+	// 200 pending 5000.0000 CLP order-1001
+	// 400 invalid parameters
+	// POST /v3/payments 200
+	// GET /v3/payments/{id} 200
+	// POST /v3/payments 400
 }

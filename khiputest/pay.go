@@ -1,6 +1,7 @@
 package khiputest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"html/template"
@@ -9,12 +10,17 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/khipu-go/khipu/internal/sign"
 )
 
 // Pay plays the payer and Khipu: it marks the pending payment paymentID as
 // done, as Khipu does once the transfer is reconciled, and then POSTs Khipu's
-// notification (api_version=1.3&notification_token=...) to the payment's
-// notify_url, waiting up to 30 s for the answer, as Khipu does.
+// notification to the payment's notify_url, waiting up to 30 s for the
+// answer, as Khipu does. The notification is the one of the payment's
+// notify_api_version: for 1.2 and 1.3, the form
+// api_version=1.3&notification_token=...; for 3.0, the payment as signed
+// JSON (see the package documentation).
 //
 // It fails when there is no such payment or it is not pending (already paid,
 // deleted, or past its expires_date), and when the notification could not be
@@ -48,7 +54,8 @@ func (s *Server) Pay(paymentID string) error {
 
 // Notify POSTs Khipu's notification of the paid payment paymentID to its
 // notify_url again, as Khipu does when a shop did not answer the first one,
-// or sends it twice. It fails like Pay when the notification is not
+// or sends it twice: the payment as it is now, and for 3.0 signed anew with
+// the time of sending. It fails like Pay when the notification is not
 // delivered, and when the payment is not paid. A payment without a
 // notify_url is not notified, and Notify returns nil.
 func (s *Server) Notify(paymentID string) error {
@@ -61,17 +68,17 @@ func (s *Server) Notify(paymentID string) error {
 		s.mu.Unlock()
 		return fmt.Errorf("khiputest: payment %q is not paid: only paid payments are notified", paymentID)
 	}
-	notifyURL, version, token := p.params.Get("notify_url"), p.notifyVersion(), p.token
+	notifyURL := p.params.Get("notify_url")
+	body, header := s.notification(p)
 	s.mu.Unlock()
 	if notifyURL == "" {
 		return nil
 	}
-	form := url.Values{"api_version": {version}, "notification_token": {token}}
-	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, notifyURL, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, notifyURL, bytes.NewReader(body))
 	if err != nil {
 		return &NotificationError{PaymentID: paymentID, URL: notifyURL, Err: err}
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header = header
 	resp, err := s.notifier.Do(req)
 	if err != nil {
 		return &NotificationError{PaymentID: paymentID, URL: notifyURL, Err: err}
@@ -83,6 +90,25 @@ func (s *Server) Notify(paymentID string) error {
 		return &NotificationError{PaymentID: paymentID, URL: notifyURL, StatusCode: resp.StatusCode, Body: strings.TrimSpace(string(answer))}
 	}
 	return nil
+}
+
+// notification is p's notification as Khipu sends it now, body and
+// headers: a notification 3.0 is signed with the secret of the account the
+// payment belongs to, at the time of sending. s.mu must be held.
+func (s *Server) notification(p *payment) ([]byte, http.Header) {
+	version := p.notifyVersion()
+	if version != "3.0" {
+		form := url.Values{"api_version": {version}, "notification_token": {p.token}}
+		return []byte(form.Encode()), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	}
+	body := p.view(s.srv.URL, true).notification3()
+	ms := time.Now().UnixMilli()
+	return body, http.Header{
+		"Content-Type": {jsonType},
+		// Not canonicalised (a literal keeps the name as given): it goes out
+		// in lower case, as Khipu writes it.
+		"x-khipu-signature": {fmt.Sprintf("t=%d,s=%s", ms, sign.Webhook(s.accounts[p.receiver].secret, ms, body))},
+	}
 }
 
 // closed is an error, wrapping context.Canceled, once Close was called:

@@ -37,7 +37,7 @@ const (
 var createPaymentParams = rules{
 	"subject":                         required(maxChars(255)),
 	"currency":                        required(currencyCode),
-	"amount":                          required(positiveAmount),
+	"amount":                          required(positiveAmount).as(kindNumber),
 	"transaction_id":                  optional(maxChars(255)),
 	"custom":                          optional(maxChars(4096)),
 	"body":                            optional(maxChars(4096)),
@@ -49,10 +49,10 @@ var createPaymentParams = rules{
 	"contract_url":                    optional(absoluteURL),
 	"notify_api_version":              optional(oneOf("1.2", "1.3")),
 	"expires_date":                    optional(futureDate),
-	"send_email":                      optional(boolean),
+	"send_email":                      optional(boolean).as(kindBool),
 	"payer_name":                      optional(maxChars(255)),
 	"payer_email":                     optional(email),
-	"send_reminders":                  optional(boolean),
+	"send_reminders":                  optional(boolean).as(kindBool),
 	"responsible_user_email":          optional(email),
 	"fixed_payer_personal_identifier": optional(maxChars(255)),
 	"integrator_fee":                  optional(nonNegativeAmount),
@@ -62,7 +62,11 @@ var createPaymentParams = rules{
 }
 
 func (s *Server) createPayment(c *call) response {
-	errs := validate(c.params, createPaymentParams)
+	rs := createPaymentParams
+	if c.v3 {
+		rs = createPaymentParamsV3
+	}
+	errs := c.validate(rs)
 	p := c.params
 	if errs == nil {
 		errs = crossCheckPayment(p)
@@ -80,15 +84,16 @@ func (s *Server) createPayment(c *call) response {
 	}
 	pay.amount, _ = parseAmount(p.Get("amount"))
 	pay.expires, _ = time.Parse(time.RFC3339, p.Get("expires_date"))
+	if c.v3 && p.Has("notify_url") && !p.Has("notify_api_version") {
+		// A v3 shop can only take notifications 3.0: v3 has no lookup
+		// by notification token.
+		pay.params.Set("notify_api_version", "3.0")
+	}
 	s.mu.Lock()
 	s.payments[pay.id] = pay
 	s.byToken[pay.token] = pay
 	s.mu.Unlock()
-	u := urls(s.srv.URL, pay.id)
-	return ok(paymentCreated{
-		PaymentID: pay.id, PaymentURL: u.payment, SimplifiedTransferURL: u.simplified,
-		TransferURL: u.transfer, WebpayURL: u.webpay, AppURL: u.app,
-	})
+	return ok(pay.created(s.srv.URL, c.v3))
 }
 
 // crossCheckPayment checks what depends on more than one parameter of a
@@ -125,7 +130,7 @@ func precision(currency string, a amount) string {
 }
 
 func (s *Server) getPayment(c *call) response {
-	if errs := validate(c.params, nil); errs != nil {
+	if errs := c.validate(nil); errs != nil {
 		return validationResponse(errs)
 	}
 	s.mu.Lock()
@@ -134,11 +139,11 @@ func (s *Server) getPayment(c *call) response {
 	if p == nil {
 		return resp
 	}
-	return ok(p.view(s.srv.URL))
+	return ok(p.view(s.srv.URL, c.v3))
 }
 
 func (s *Server) getPaymentByToken(c *call) response {
-	if errs := validate(c.params, rules{"notification_token": required()}); errs != nil {
+	if errs := c.validate(rules{"notification_token": required()}); errs != nil {
 		return validationResponse(errs)
 	}
 	s.mu.Lock()
@@ -150,11 +155,11 @@ func (s *Server) getPaymentByToken(c *call) response {
 	if !s.mayAccess(c.caller, p.receiver) {
 		return errorResponse(http.StatusForbidden, "the payment belongs to another collection account")
 	}
-	return ok(p.view(s.srv.URL))
+	return ok(p.view(s.srv.URL, false))
 }
 
 func (s *Server) deletePayment(c *call) response {
-	if errs := validate(c.params, nil); errs != nil {
+	if errs := c.validate(nil); errs != nil {
 		return validationResponse(errs)
 	}
 	s.mu.Lock()
@@ -171,7 +176,7 @@ func (s *Server) deletePayment(c *call) response {
 }
 
 func (s *Server) confirmPayment(c *call) response {
-	if errs := validate(c.params, nil); errs != nil {
+	if errs := c.validate(nil); errs != nil {
 		return validationResponse(errs)
 	}
 	s.mu.Lock()
@@ -193,7 +198,7 @@ func (s *Server) confirmPayment(c *call) response {
 }
 
 func (s *Server) refundPayment(c *call) response {
-	if errs := validate(c.params, rules{"amount": optional(positiveAmount)}); errs != nil {
+	if errs := c.validate(rules{"amount": optional(positiveAmount).as(kindNumber)}); errs != nil {
 		return validationResponse(errs)
 	}
 	s.mu.Lock()
@@ -228,11 +233,17 @@ func (s *Server) refundPayment(c *call) response {
 }
 
 // visiblePayment returns the payment id names if the caller may see it, or
-// the error response to answer. s.mu must be held.
+// the error response to answer: for a payment that does not exist (or no
+// longer does), a 400 naming payment_id in v2 and a 404 in v3. s.mu must be
+// held.
 func (s *Server) visiblePayment(c *call, id string) (*payment, response) {
 	p := s.payments[id]
 	if p == nil || p.deleted {
-		return nil, validationResponse([]fieldError{{"payment_id", "no payment has this id"}})
+		const msg = "no payment has this id"
+		if c.v3 {
+			return nil, errorResponse(http.StatusNotFound, msg)
+		}
+		return nil, validationResponse([]fieldError{{"payment_id", msg}})
 	}
 	if !s.mayAccess(c.caller, p.receiver) {
 		return nil, errorResponse(http.StatusForbidden, "the payment belongs to another collection account")
@@ -268,27 +279,42 @@ func urls(base, id string) paymentURLs {
 	}
 }
 
-// paymentCreated is Khipu's answer to POST /payments.
+// paymentCreated is Khipu's answer to POST /payments. Only v2 has a
+// webpay_url.
 type paymentCreated struct {
 	PaymentID             string `json:"payment_id"`
 	PaymentURL            string `json:"payment_url"`
 	SimplifiedTransferURL string `json:"simplified_transfer_url"`
 	TransferURL           string `json:"transfer_url"`
-	WebpayURL             string `json:"webpay_url"`
+	WebpayURL             string `json:"webpay_url,omitempty"`
 	AppURL                string `json:"app_url"`
 	ReadyForTerminal      bool   `json:"ready_for_terminal"`
 }
 
-// paymentView is Khipu's PaymentsResponse. Dates that are not set are null,
-// amounts are JSON numbers with four decimals and receiver_id is a number,
-// as Khipu sends them.
+// created is Khipu's answer to the creation of p.
+func (p *payment) created(base string, v3 bool) paymentCreated {
+	u := urls(base, p.id)
+	c := paymentCreated{
+		PaymentID: p.id, PaymentURL: u.payment, SimplifiedTransferURL: u.simplified,
+		TransferURL: u.transfer, AppURL: u.app,
+	}
+	if !v3 {
+		c.WebpayURL = u.webpay
+	}
+	return c
+}
+
+// paymentView is Khipu's PaymentsResponse. Dates that are not set are null
+// and receiver_id is a number, as Khipu sends them; amounts have four
+// decimals, as JSON numbers in v2 and strings in v3. Only v3 answers have
+// discount and third_party_authorization_details.
 type paymentView struct {
 	paymentCreated
 	NotificationToken     string          `json:"notification_token"`
 	ReceiverID            json.RawMessage `json:"receiver_id"`
 	ConciliationDate      *string         `json:"conciliation_date"`
 	Subject               string          `json:"subject"`
-	Amount                json.Number     `json:"amount"`
+	Amount                json.RawMessage `json:"amount"`
 	Currency              string          `json:"currency"`
 	Status                string          `json:"status"`
 	StatusDetail          string          `json:"status_detail"`
@@ -315,20 +341,26 @@ type paymentView struct {
 	SendEmail             bool            `json:"send_email"`
 	PaymentMethod         string          `json:"payment_method"`
 	FundsSource           string          `json:"funds_source"`
+	Discount              json.RawMessage `json:"discount,omitempty"`
+	// Khipu's v3 description says to ignore it; its real answers have "".
+	ThirdPartyAuthorizationDetails *string `json:"third_party_authorization_details,omitempty"`
 }
 
-// view is p as Khipu reports it. s.mu must be held.
-func (p *payment) view(base string) paymentView {
-	u := urls(base, p.id)
+// view is p as Khipu's API v2, or v3, reports it. s.mu must be held.
+func (p *payment) view(base string, v3 bool) paymentView {
+	date := func(t time.Time) *string {
+		d := t.Format(time.RFC3339)
+		if v3 {
+			d = t.UTC().Format(v3Date)
+		}
+		return &d
+	}
 	v := paymentView{
-		paymentCreated: paymentCreated{
-			PaymentID: p.id, PaymentURL: u.payment, SimplifiedTransferURL: u.simplified,
-			TransferURL: u.transfer, WebpayURL: u.webpay, AppURL: u.app,
-		},
+		paymentCreated:       p.created(base, v3),
 		NotificationToken:    p.token,
 		ReceiverID:           jsonNumber(p.receiver),
 		Subject:              p.params.Get("subject"),
-		Amount:               json.Number(p.amount.fixed()),
+		Amount:               p.amount.json(v3),
 		Currency:             p.params.Get("currency"),
 		Status:               p.status,
 		StatusDetail:         p.statusDetail,
@@ -350,12 +382,14 @@ func (p *payment) view(base string) paymentView {
 		PaymentMethod:        "not_available",
 	}
 	if !p.expires.IsZero() {
-		d := p.expires.Format(time.RFC3339)
-		v.ExpiresDate = &d
+		v.ExpiresDate = date(p.expires)
+	}
+	if v3 {
+		noDetails := ""
+		v.Discount, v.ThirdPartyAuthorizationDetails = amount(0).json(true), &noDetails
 	}
 	if p.status == statusDone {
-		d := p.conciliation.Format(time.RFC3339)
-		v.ConciliationDate = &d
+		v.ConciliationDate = date(p.conciliation)
 		v.ReceiptURL = base + "/receipts/" + p.id + ".pdf"
 		v.Bank, v.BankID = testBank.Name, testBank.BankID
 		if v.PayerName == "" {
@@ -364,6 +398,9 @@ func (p *payment) view(base string) paymentView {
 		v.PersonalIdentifier = "11.111.111-1"
 		v.BankAccountNumber = "000012345678"
 		v.PaymentMethod = "simplified_transfer"
+		if v3 {
+			v.FundsSource = "not-available" // as Khipu's DemoBank payments have it
+		}
 	}
 	return v
 }

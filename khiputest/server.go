@@ -1,16 +1,18 @@
-// Package khiputest is an in-memory Khipu REST API v2 for tests, like
-// net/http/httptest for Khipu: a real HTTP server on loopback, started by one
-// call and closed by one call, that a khipu.Client talks to through
-// khipu.WithBaseURL.
+// Package khiputest is an in-memory Khipu for tests, like net/http/httptest
+// for Khipu: a real HTTP server on loopback, started by one call and closed by
+// one call, that speaks Khipu's REST API v2 (to a khipu.Client, through
+// khipu.WithBaseURL) and its API v3 (to any HTTP client, through V3URL and
+// APIKey) on the same port, over one store of payments.
 //
-// The server checks every request as Khipu does: the Authorization signature
-// (403 with Khipu's JSON error when it is wrong), the parameters (400 with
-// field errors: required fields, amount format, booleans, dates, URLs), and
-// who may see what (a payment or a merchant of another account is a 403). It
-// keeps payments in memory through their life — pending, paid (Pay), deleted,
-// confirmed, refunded — and answers the notification-token lookup a shop makes
-// when Khipu notifies it. Pay plays the payer: it marks a payment done and
-// POSTs Khipu's notification to the payment's notify_url.
+// The server checks every request as Khipu does: the v2 Authorization
+// signature (403 with Khipu's JSON error when it is wrong) or the v3
+// x-api-key header (401 when it is missing or wrong), the parameters (400
+// with field errors: required fields, amount format, booleans, dates, URLs),
+// and who may see what (a payment or a merchant of another account is a 403).
+// It keeps payments in memory through their life — pending, paid (Pay),
+// deleted, confirmed, refunded — and answers the notification-token lookup a
+// shop makes when Khipu notifies it. Pay plays the payer: it marks a payment
+// done and POSTs Khipu's notification to the payment's notify_url.
 //
 //	srv := khiputest.NewServer("12345", "test-secret")
 //	defer srv.Close()
@@ -24,12 +26,64 @@
 // to test a caller's error handling; Requests returns what the server
 // received, to assert what a caller sent.
 //
+// # API v3
+//
+// Khipu's API v3 is a gateway in front of v2, and so it is here: its paths
+// start with /v3 below V3URL (the server's root, so that a v3 client is given
+// V3URL as its base URL and sends GET <V3URL>/v3/banks), every request must
+// carry the header x-api-key: <APIKey()>, bodies are JSON, and a payment
+// created through one API is the same payment through the other. A v3 JSON
+// body is checked against the same rules as v2's form, after a check of each
+// field's JSON type: amount is a JSON number, send_email and send_reminders
+// are JSON booleans, every other field (integrator_fee too) a JSON string;
+// null, an unknown field and a field sent twice are refused, and so is a
+// body that is not a JSON object or not sent as application/json. The v3
+// payment rules differ from v2's only where Khipu's v3 description differs:
+// notify_api_version is "3.0" or "1.3", body may have 5120 characters,
+// integrator_fee 16, and psp_client_merchant_name is accepted. A v3 payment
+// with a notify_url and no notify_api_version is notified with 3.0.
+//
+// Khipu does not document v3's error bodies. This server answers every v3
+// error with the body of v2's errors, {"status": 401, "message": "..."}, with
+// "errors": [{"field": "...", "message": "..."}] for a 400 about fields: a
+// gateway in front of v2 passes v2's bodies on, and a client that reads
+// message (and errors, when present) reads both. A payment that does not
+// exist or was deleted is a 404 in v3 (a 400 naming payment_id in v2).
+//
+// v3 answers are shaped as Khipu's real ones (not as its OpenAPI examples):
+// payment amounts and discount are strings with four decimals ("1000.0000"),
+// receiver_id is a number, banks' min_amount is a string, dates carry
+// milliseconds in UTC ("2025-05-09T18:20:28.000Z"), there is no webpay_url,
+// and the JSON is written as PHP's json_encode writes it, with '/' escaped as
+// "\/" and non-ASCII characters as \uXXXX (a Content-Length Khipu sent
+// suggests its v3 answers are escaped like its notifications).
+//
+// GET /v3/predict answers deterministically: max_amount_exceeded when the
+// amount is above 5,000,000 (the max_amount it reports), ok otherwise, with
+// new_destinatary_max_amount 100,000 and a cool_down_date a day after the
+// request.
+//
+// A payment whose notify_api_version is 3.0 is notified as Khipu's
+// notifications 3.0 are: a POST of the payment as JSON (payment_id,
+// receiver_id, subject, amount, discount, currency, receipt_url, bank,
+// bank_id, payer_name, payer_email, personal_identifier,
+// bank_account_number, out_of_date_conciliation, transaction_id,
+// responsible_user_email, payment_method, conciliation_date, in the order of
+// Khipu's example), escaped as above, with the header
+// x-khipu-signature: t=<unix ms>,s=<base64 HMAC-SHA256 of t + "." + body>
+// under the secret of the payment's collection account (the one given to
+// NewServer for payments created with APIKey). A receiver must verify the
+// bytes it received: re-encoding them gives other bytes and a signature that
+// does not match.
+//
 // A Server is safe for concurrent use.
 package khiputest
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -45,7 +99,7 @@ import (
 	"github.com/khipu-go/khipu/internal/sign"
 )
 
-// APIPath is the path below the server's address where the API lives, as
+// APIPath is the path below the server's address where the API v2 lives, as
 // Khipu's lives at https://khipu.com/api/2.0. URL includes it.
 const APIPath = "/api/2.0"
 
@@ -63,32 +117,56 @@ const (
 	EndpointPaymentMethodsList = "GET /merchants/{id}/paymentMethods"
 )
 
+// The endpoints of Khipu's API v3, as FailNext and Request.Endpoint name
+// them. Their paths are below V3URL, which is the server's root.
+const (
+	EndpointV3BanksList          = "GET /v3/banks"
+	EndpointV3PaymentsCreate     = "POST /v3/payments"
+	EndpointV3PaymentsGet        = "GET /v3/payments/{id}"
+	EndpointV3PaymentsDelete     = "DELETE /v3/payments/{id}"
+	EndpointV3PaymentsConfirm    = "POST /v3/payments/{id}/confirm"
+	EndpointV3PaymentsRefund     = "POST /v3/payments/{id}/refunds"
+	EndpointV3Predict            = "GET /v3/predict"
+	EndpointV3ReceiversCreate    = "POST /v3/receivers"
+	EndpointV3PaymentMethodsList = "GET /v3/merchants/{id}/paymentMethods"
+)
+
 // maxRequestBody caps a request body: Khipu's largest request, a payment
 // with a 4096-character custom field, is a few KiB.
 const maxRequestBody = 64 << 10
 
 // Request is one API request the server received, for assertions.
 type Request struct {
-	Method   string // GET, POST or DELETE
-	Path     string // below URL(), e.g. "/payments/abc123def456"
+	Method string // GET, POST or DELETE
+	// Path is the request's path below URL() for v2, e.g.
+	// "/payments/abc123def456", and below V3URL() for v3, e.g.
+	// "/v3/payments/abc123def456".
+	Path     string
 	Endpoint string // the endpoint it matched, e.g. EndpointPaymentsGet; empty for none
-	// Params are the request's parameters: its query for GET and DELETE,
-	// its decoded form body for POST.
+	// Params are the request's parameters: its query for GET and DELETE
+	// (v2 and v3), its decoded form body for a v2 POST. A v3 POST has its
+	// parameters in Body and none here.
 	Params url.Values
+	// Body is the request's body as received: a v3 POST's JSON, a v2
+	// POST's form. It is empty for a request without one.
+	Body   []byte
 	Header http.Header
-	// ReceiverID is the account the Authorization header named, whether
-	// or not its signature was valid.
+	// ReceiverID is, in v2, the account the Authorization header named,
+	// whether or not its signature was valid; in v3, the account whose
+	// x-api-key the request carried, or "" when the key was wrong.
 	ReceiverID string
 	Status     int // the status the server answered
 }
 
-// Server is an in-memory Khipu API v2 on loopback. Create it with NewServer
-// and Close it when done.
+// Server is an in-memory Khipu API v2 and v3 on loopback. Create it with
+// NewServer and Close it when done.
 type Server struct {
 	srv      *httptest.Server
 	notifier *http.Client // POSTs notifications to notify_url
 	ctx      context.Context
 	stop     context.CancelFunc // ends notifications in flight when the server closes
+	apiKey   string             // what v3 requests carry in x-api-key
+	owner    *account           // the account NewServer was given: the one apiKey acts as
 
 	mu        sync.Mutex
 	accounts  map[string]*account // by receiver id
@@ -103,24 +181,56 @@ type Server struct {
 // given and those created with POST /receivers.
 type account struct {
 	id     string
+	secret string // signs its notifications 3.0
 	signer *sign.Signer
 	parent string // the integrator account that created it; "" for none
 }
 
+func newAccount(id, secret, parent string) *account {
+	return &account{id: id, secret: secret, signer: sign.New(id, secret), parent: parent}
+}
+
+// ServerOption configures a Server built by NewServer.
+type ServerOption func(*serverConfig)
+
+// serverConfig is what the options of NewServer set.
+type serverConfig struct {
+	apiKey string
+}
+
+// WithAPIKey sets the API key the server's v3 endpoints accept in the
+// x-api-key header, e.g. one a program under test reads from its
+// configuration. Without it, the server makes up a random key (see APIKey).
+// It panics on an empty or blank key: a server that accepted requests
+// without a key would hide a client that forgets to send one.
+func WithAPIKey(key string) ServerOption {
+	if strings.TrimSpace(key) == "" {
+		panic("khiputest: WithAPIKey with an empty key")
+	}
+	return func(c *serverConfig) { c.apiKey = key }
+}
+
 // NewServer starts an in-memory Khipu on loopback whose collection account
-// is receiverID with secret. Close it when done.
-func NewServer(receiverID, secret string) *Server {
+// is receiverID with secret: v2 requests signed with them and v3 requests
+// carrying APIKey act as that account. Close it when done.
+func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
+	cfg := serverConfig{apiKey: randomString(32, lowerDigits)}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
 	s := &Server{
+		apiKey:    cfg.apiKey,
+		owner:     newAccount(receiverID, secret, ""),
 		accounts:  make(map[string]*account),
 		payments:  make(map[string]*payment),
 		byToken:   make(map[string]*payment),
 		faults:    make(map[string][]int),
 		receivers: 100000,
 	}
-	s.accounts[receiverID] = &account{id: receiverID, signer: sign.New(receiverID, secret)}
+	s.accounts[receiverID] = s.owner
 
 	mux := http.NewServeMux()
-	for endpoint, h := range map[string]handlerFunc{
+	s.route(mux, apiV2, map[string]handlerFunc{
 		EndpointBanksList:          s.listBanks,
 		EndpointPaymentByToken:     s.getPaymentByToken,
 		EndpointPaymentsCreate:     s.createPayment,
@@ -130,13 +240,19 @@ func NewServer(receiverID, secret string) *Server {
 		EndpointPaymentsRefund:     s.refundPayment,
 		EndpointReceiversCreate:    s.createReceiver,
 		EndpointPaymentMethodsList: s.listPaymentMethods,
-	} {
-		method, path, _ := strings.Cut(endpoint, " ")
-		mux.Handle(method+" "+APIPath+path, s.api(endpoint, h))
-	}
-	mux.Handle(APIPath+"/", s.api("", func(*call) response {
-		return errorResponse(http.StatusNotFound, "no such endpoint in Khipu's API v2")
-	}))
+	})
+	// v3 is a gateway in front of v2: the same handlers serve it.
+	s.route(mux, apiV3, map[string]handlerFunc{
+		EndpointV3BanksList:          s.listBanks,
+		EndpointV3PaymentsCreate:     s.createPayment,
+		EndpointV3PaymentsGet:        s.getPayment,
+		EndpointV3PaymentsDelete:     s.deletePayment,
+		EndpointV3PaymentsConfirm:    s.confirmPayment,
+		EndpointV3PaymentsRefund:     s.refundPayment,
+		EndpointV3Predict:            s.predict,
+		EndpointV3ReceiversCreate:    s.createReceiver,
+		EndpointV3PaymentMethodsList: s.listPaymentMethods,
+	})
 	mux.HandleFunc("GET "+payPagePath+"{id}", s.paymentPage)
 	mux.HandleFunc("POST "+payPagePath+"{id}", s.payFromPage)
 
@@ -152,9 +268,29 @@ func NewServer(receiverID, secret string) *Server {
 	return s
 }
 
-// URL returns the base URL of the API, to pass to khipu.WithBaseURL:
+// route serves the endpoints of one API version, and a 404 for any other
+// path below its root.
+func (s *Server) route(mux *http.ServeMux, d *dialect, handlers map[string]handlerFunc) {
+	for endpoint, h := range handlers {
+		method, path, _ := strings.Cut(endpoint, " ")
+		mux.Handle(method+" "+d.prefix+path, s.api(d, endpoint, h))
+	}
+	mux.Handle(d.root, s.api(d, "", nil))
+}
+
+// URL returns the base URL of the API v2, to pass to khipu.WithBaseURL:
 // "http://127.0.0.1:<port>/api/2.0".
 func (s *Server) URL() string { return s.srv.URL + APIPath }
+
+// V3URL returns the base URL of the API v3: the server's root,
+// "http://127.0.0.1:<port>", as every v3 path starts with /v3 (Khipu's is
+// https://payment-api.khipu.com). Pass it to a v3 client as its base URL.
+func (s *Server) V3URL() string { return s.srv.URL }
+
+// APIKey returns the API key the v3 endpoints accept in the x-api-key
+// header: the one given to WithAPIKey, or a random one. Any other key, or
+// none, is a 401.
+func (s *Server) APIKey() string { return s.apiKey }
 
 // Close shuts the server down, waiting for the requests in flight. A
 // notification in flight is abandoned rather than waited for, and Pay and
@@ -173,6 +309,7 @@ func (s *Server) Requests() []Request {
 	out := make([]Request, len(s.requests))
 	for i, r := range s.requests {
 		r.Params = cloneValues(r.Params)
+		r.Body = slices.Clone(r.Body)
 		r.Header = r.Header.Clone()
 		out[i] = r
 	}
@@ -180,13 +317,14 @@ func (s *Server) Requests() []Request {
 }
 
 // FailNext makes the next times requests to endpoint (one of the Endpoint
-// constants, e.g. EndpointPaymentsCreate) fail with status, before the
-// server looks at them: nothing is created, paid or changed. Calls add up:
-// FailNext(e, 503, 1) then FailNext(e, 502, 1) fails the next two requests,
-// with 503 and then 502.
+// constants, e.g. EndpointPaymentsCreate or EndpointV3PaymentsCreate) fail
+// with status, before the server looks at them: nothing is created, paid or
+// changed. Calls add up: FailNext(e, 503, 1) then FailNext(e, 502, 1) fails
+// the next two requests, with 503 and then 502.
 //
-// A 400, 403 or 503 is answered with Khipu's JSON error for that status; any
-// other status with an HTML page, as a proxy in front of Khipu would answer.
+// In v2, a 400, 403 or 503 is answered with Khipu's JSON error for that
+// status; in v3, a 400, 401, 403, 404, 500 or 503. Any other status is
+// answered with an HTML page, as a proxy in front of Khipu would answer.
 //
 // A khipu.Client retries a read (GET) that fails with 502, 503 or 504, twice
 // by default: to make such a call fail, make times exceed its retries, or
@@ -213,13 +351,72 @@ var endpoints = []string{
 	EndpointBanksList, EndpointPaymentByToken, EndpointPaymentsCreate, EndpointPaymentsGet,
 	EndpointPaymentsDelete, EndpointPaymentsConfirm, EndpointPaymentsRefund,
 	EndpointReceiversCreate, EndpointPaymentMethodsList,
+	EndpointV3BanksList, EndpointV3PaymentsCreate, EndpointV3PaymentsGet,
+	EndpointV3PaymentsDelete, EndpointV3PaymentsConfirm, EndpointV3PaymentsRefund,
+	EndpointV3Predict, EndpointV3ReceiversCreate, EndpointV3PaymentMethodsList,
 }
+
+// dialect is what differs between the API versions on the way in and out of
+// the handlers, which both share.
+type dialect struct {
+	v3       bool
+	name     string // for messages
+	prefix   string // what stands before its endpoints' paths in a URL path
+	root     string // the path every URL of this version lies below
+	bodyType string // the media type of its POST bodies
+	// faultJSON are the statuses FailNext answers with a JSON error; any
+	// other with a proxy's HTML page.
+	faultJSON []int
+}
+
+var (
+	apiV2 = &dialect{
+		name: "API v2", prefix: APIPath, root: APIPath + "/", bodyType: "application/x-www-form-urlencoded",
+		faultJSON: []int{http.StatusBadRequest, http.StatusForbidden, http.StatusServiceUnavailable},
+	}
+	// v3 paths carry their /v3 in the Endpoint constants.
+	apiV3 = &dialect{
+		v3: true, name: "API v3", prefix: "", root: "/v3/", bodyType: jsonType,
+		faultJSON: []int{
+			http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound,
+			http.StatusInternalServerError, http.StatusServiceUnavailable,
+		},
+	}
+)
 
 // call is one authenticated API request, as a handler sees it.
 type call struct {
-	caller *account   // the account whose signature the request carries
-	params url.Values // query or form parameters
+	caller *account   // the account whose signature or API key the request carries
+	params url.Values // query or form parameters; a v3 POST's, once validate read them from body
+	body   []byte     // the raw body
 	id     string     // the {id} path value, if any
+	v3     bool       // the request came through API v3
+	json   bool       // its parameters are the JSON object in body
+}
+
+// validate reads the request's parameters and checks them against rs,
+// returning one field error per parameter at fault. A v3 POST's JSON object
+// is first checked for JSON types and translated into the parameters v2
+// takes, so that both APIs are held to the same rules.
+func (c *call) validate(rs rules) []fieldError {
+	if !c.json {
+		return validate(c.params, rs)
+	}
+	params, typeErrs := formFromJSON(c.body, rs)
+	if errs := duplicated(params); errs != nil {
+		return errs
+	}
+	c.params = params
+	// A field of the wrong type was left out of params: what validate says
+	// of it ("is required") is not news.
+	errs := typeErrs
+	for _, e := range validate(params, rs) {
+		if !slices.ContainsFunc(typeErrs, func(t fieldError) bool { return t.Field == e.Field }) {
+			errs = append(errs, e)
+		}
+	}
+	slices.SortStableFunc(errs, func(a, b fieldError) int { return cmp.Compare(a.Field, b.Field) })
+	return errs
 }
 
 // response is what a handler answers: a status and a value to write as JSON.
@@ -231,53 +428,54 @@ type response struct {
 
 type handlerFunc func(*call) response
 
-// api wraps the handler of an endpoint with what every request goes
-// through, in Khipu's order: the body is read, an injected fault answers
-// first, then the signature is checked, then the handler runs. Every request
-// is recorded.
-func (s *Server) api(endpoint string, h handlerFunc) http.Handler {
+// api wraps the handler of an endpoint (nil for a path that is none) with
+// what every request goes through, in Khipu's order: the body is read, an
+// injected fault answers first, then the signature or API key is checked,
+// then the handler runs. Every request is recorded.
+func (s *Server) api(d *dialect, endpoint string, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := Request{
 			Method:   r.Method,
-			Path:     strings.TrimPrefix(r.URL.Path, APIPath),
+			Path:     strings.TrimPrefix(r.URL.Path, d.prefix),
 			Endpoint: endpoint,
 			Header:   r.Header.Clone(),
 		}
-		rec.ReceiverID, _, _ = strings.Cut(r.Header.Get("Authorization"), ":")
-		params, resp := readParams(r)
+		rec.ReceiverID = s.claimedReceiver(d, r)
+		params, body, resp := readRequest(r, d.bodyType)
 		rec.Params = params
+		if len(body) > 0 {
+			rec.Body = body
+		}
 		if resp.status == 0 {
-			resp = s.serve(endpoint, r, params, h)
+			resp = s.serve(d, endpoint, r, params, body, h)
 		}
 		rec.Status = resp.status
 		s.mu.Lock()
 		s.requests = append(s.requests, rec)
 		s.mu.Unlock()
-		resp.write(w)
+		resp.write(w, d)
 	})
 }
 
 // serve answers a request whose parameters have been read.
-func (s *Server) serve(endpoint string, r *http.Request, params url.Values, h handlerFunc) response {
+func (s *Server) serve(d *dialect, endpoint string, r *http.Request, params url.Values, body []byte, h handlerFunc) response {
 	if status, ok := s.takeFault(endpoint); ok {
-		return faultResponse(status)
+		return faultResponse(d, status)
 	}
-	// Khipu checks a signature against its own address, whatever Host the
-	// request carries: a client signs the URL it sends the request to, so a
-	// request sent through a proxy at another address fails, as at Khipu.
-	s.mu.Lock()
-	caller := s.authenticate(r.Header.Get("Authorization"), r.Method, s.srv.URL+r.URL.EscapedPath(), params)
-	s.mu.Unlock()
+	caller, resp := s.authenticate(d, r, params)
 	if caller == nil {
-		return errorResponse(http.StatusForbidden, "invalid credentials: the Authorization header is not a valid signature of this request")
+		return resp
 	}
-	if endpoint == "" {
-		return errorResponse(http.StatusNotFound, "no such endpoint in Khipu's API v2")
+	if h == nil {
+		return errorResponse(http.StatusNotFound, "no such endpoint in Khipu's "+d.name)
 	}
 	if errs := duplicated(params); errs != nil {
 		return validationResponse(errs)
 	}
-	return h(&call{caller: caller, params: params, id: r.PathValue("id")})
+	return h(&call{
+		caller: caller, params: params, body: body, id: r.PathValue("id"),
+		v3: d.v3, json: d.v3 && r.Method == http.MethodPost,
+	})
 }
 
 func (s *Server) takeFault(endpoint string) (int, bool) {
@@ -291,9 +489,52 @@ func (s *Server) takeFault(endpoint string) (int, bool) {
 	return queue[0], true
 }
 
-// authenticate returns the account whose valid signature header carries, or
+// authenticate returns the account the request acts as, or nil and the
+// error to answer: a 403 for a v2 request without a valid signature, a 401
+// for a v3 request without the API key.
+func (s *Server) authenticate(d *dialect, r *http.Request, params url.Values) (*account, response) {
+	if d.v3 {
+		if acc := s.keyAccount(r); acc != nil {
+			return acc, response{}
+		}
+		return nil, errorResponse(http.StatusUnauthorized, "missing or invalid API key: send it in the x-api-key header")
+	}
+	// Khipu checks a signature against its own address, whatever Host the
+	// request carries: a client signs the URL it sends the request to, so a
+	// request sent through a proxy at another address fails, as at Khipu.
+	s.mu.Lock()
+	caller := s.signedBy(r.Header.Get("Authorization"), r.Method, s.srv.URL+r.URL.EscapedPath(), params)
+	s.mu.Unlock()
+	if caller == nil {
+		return nil, errorResponse(http.StatusForbidden, "invalid credentials: the Authorization header is not a valid signature of this request")
+	}
+	return caller, response{}
+}
+
+// keyAccount returns the account whose API key the request carries, or nil.
+func (s *Server) keyAccount(r *http.Request) *account {
+	if subtle.ConstantTimeCompare([]byte(r.Header.Get("x-api-key")), []byte(s.apiKey)) != 1 {
+		return nil
+	}
+	return s.owner
+}
+
+// claimedReceiver is the account a request says it acts as, for
+// Request.ReceiverID.
+func (s *Server) claimedReceiver(d *dialect, r *http.Request) string {
+	if d.v3 {
+		if acc := s.keyAccount(r); acc != nil {
+			return acc.id
+		}
+		return ""
+	}
+	id, _, _ := strings.Cut(r.Header.Get("Authorization"), ":")
+	return id
+}
+
+// signedBy returns the account whose valid signature header carries, or
 // nil. s.mu must be held.
-func (s *Server) authenticate(header, method, fullURL string, params url.Values) *account {
+func (s *Server) signedBy(header, method, fullURL string, params url.Values) *account {
 	receiverID, _, ok := strings.Cut(header, ":")
 	if !ok {
 		return nil
@@ -305,48 +546,60 @@ func (s *Server) authenticate(header, method, fullURL string, params url.Values)
 	return acc
 }
 
-// readParams returns the request's parameters: the query of a GET or
-// DELETE, the form body of a POST. A non-zero response is the 400 that a
-// malformed request gets.
-func readParams(r *http.Request) (url.Values, response) {
+// readRequest returns the request's parameters and raw body: the query of a
+// GET or DELETE, which has no body; the body of a POST, which has no query,
+// sent as bodyType, and decoded into the parameters when that is a form. A
+// non-zero response is the 400 that a malformed request gets.
+func readRequest(r *http.Request, bodyType string) (url.Values, []byte, response) {
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
 	if err != nil {
-		return nil, errorResponse(http.StatusBadRequest, "could not read the request body: "+err.Error())
+		return nil, raw, errorResponse(http.StatusBadRequest, "could not read the request body: "+err.Error())
 	}
 	if r.Method != http.MethodPost {
 		q, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil {
-			return q, errorResponse(http.StatusBadRequest, "malformed query string: "+err.Error())
+			return q, raw, errorResponse(http.StatusBadRequest, "malformed query string: "+err.Error())
 		}
 		if len(raw) > 0 {
-			return q, errorResponse(http.StatusBadRequest, "a "+r.Method+" request has no body")
+			return q, raw, errorResponse(http.StatusBadRequest, "a "+r.Method+" request has no body")
 		}
-		return q, response{}
+		return q, raw, response{}
 	}
 	if r.URL.RawQuery != "" {
-		return nil, errorResponse(http.StatusBadRequest, "a POST request sends its parameters in the body, not the query")
+		return nil, raw, errorResponse(http.StatusBadRequest, "a POST request sends its parameters in the body, not the query")
 	}
 	if len(raw) > maxRequestBody {
-		return nil, errorResponse(http.StatusBadRequest, "request body larger than 64 KiB")
+		return nil, raw, errorResponse(http.StatusBadRequest, "request body larger than 64 KiB")
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); len(raw) > 0 && (err != nil || mt != "application/x-www-form-urlencoded") {
-		return nil, errorResponse(http.StatusBadRequest, "the body must be application/x-www-form-urlencoded")
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); len(raw) > 0 && (err != nil || mt != bodyType) {
+		return nil, raw, errorResponse(http.StatusBadRequest, "the body must be "+bodyType)
+	}
+	if bodyType == jsonType { // read by the handler, against its rules
+		if len(raw) > 0 && !isJSONObject(raw) {
+			return nil, raw, errorResponse(http.StatusBadRequest, "the body is not a JSON object")
+		}
+		return nil, raw, response{}
 	}
 	form, err := url.ParseQuery(string(raw))
 	if err != nil {
-		return form, errorResponse(http.StatusBadRequest, "malformed form body: "+err.Error())
+		return form, raw, errorResponse(http.StatusBadRequest, "malformed form body: "+err.Error())
 	}
-	return form, response{}
+	return form, raw, response{}
 }
 
-func (resp response) write(w http.ResponseWriter) {
+// write sends resp as d writes its answers.
+func (resp response) write(w http.ResponseWriter, d *dialect) {
 	if resp.html {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(resp.status)
 		_, _ = io.WriteString(w, resp.body.(string))
 		return
 	}
-	body, err := json.Marshal(resp.body)
+	encode := json.Marshal
+	if d.v3 {
+		encode = phpJSON
+	}
+	body, err := encode(resp.body)
 	if err != nil { // a bug in this package: say so rather than send half an answer
 		http.Error(w, "khiputest: encoding the response: "+err.Error(), http.StatusInternalServerError)
 		return
@@ -382,11 +635,11 @@ func validationResponse(errs []fieldError) response {
 }
 
 // faultResponse is the answer to a request FailNext made fail.
-func faultResponse(status int) response {
-	switch status {
-	case http.StatusBadRequest:
+func faultResponse(d *dialect, status int) response {
+	switch {
+	case status == http.StatusBadRequest:
 		return validationResponse([]fieldError{{Field: "khiputest", Message: "failure injected with FailNext"}})
-	case http.StatusForbidden, http.StatusServiceUnavailable:
+	case slices.Contains(d.faultJSON, status):
 		return errorResponse(status, "failure injected with FailNext")
 	}
 	text := fmt.Sprintf("%d %s", status, http.StatusText(status))

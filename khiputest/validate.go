@@ -1,6 +1,7 @@
 package khiputest
 
 import (
+	"encoding/json"
 	"net/mail"
 	"net/url"
 	"regexp"
@@ -14,10 +15,12 @@ import (
 // check returns what is wrong with a parameter's value, or "".
 type check func(v string) string
 
-// rule says whether a parameter is required and how its value is checked.
+// rule says whether a parameter is required, how its value is checked, and
+// the JSON type it has in a v3 body (see as).
 type rule struct {
 	required bool
 	checks   []check
+	json     jsonKind
 }
 
 // rules are the parameters an endpoint takes, by name. Any other parameter
@@ -188,6 +191,15 @@ func (a amount) String() string {
 	s := a.fixed()
 	s = strings.TrimRight(s, "0")
 	return strings.TrimSuffix(s, ".")
+}
+
+// json is a with four decimals as Khipu's answers have it: a JSON string in
+// v3 ("1000.0000"), a JSON number in v2 (1000.0000).
+func (a amount) json(quoted bool) json.RawMessage {
+	if quoted {
+		return json.RawMessage(`"` + a.fixed() + `"`)
+	}
+	return json.RawMessage(a.fixed())
 }
 
 // fixed is a with four decimals, as Khipu writes amounts: "1000.0000".

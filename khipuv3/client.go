@@ -1,6 +1,7 @@
 package khipuv3
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -63,17 +64,10 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 			Errors:    rest.KhipuErrors,
 		},
 	}
-	for _, opt := range opts {
-		if opt == nil {
-			continue
-		}
-		if err := opt(c); err != nil {
-			return nil, err
-		}
+	if err := rest.Apply(c, opts); err != nil {
+		return nil, err
 	}
-	if c.rest.HTTP == nil {
-		c.rest.HTTP = rest.DefaultHTTPClient()
-	}
+	c.rest.HTTP = cmp.Or(c.rest.HTTP, rest.DefaultHTTPClient())
 	c.Banks = &BanksService{client: c}
 	c.Payments = &PaymentsService{client: c}
 	c.Receivers = &ReceiversService{client: c}

@@ -63,6 +63,20 @@ type Client struct {
 	Errors    Errors
 }
 
+// Apply runs the options of a client's constructor on c, skipping nil
+// ones, and stops at the first error.
+func Apply[C any, O ~func(C) error](c C, opts []O) error {
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Request is one call, prepared by a client.
 type Request struct {
 	Method string

@@ -103,14 +103,15 @@ const (
 	shopOrderCancelled = chromedp.CSS(`#state[data-state="cancelled"]`)
 )
 
-// toKhipu clicks "Pagar con Khipu" for product on the shop's front page and
-// waits for Khipu's payment page, which must ask for the shop's price.
-func toKhipu(t *testing.T, ctx context.Context, rs *replicaSet, product string) {
+// toKhipu clicks "Pagar con Khipu" for product on the front page of the
+// shop at shopURL and waits for the payment page of the Khipu whose API is
+// at khipuURL, which must ask for the shop's price.
+func toKhipu(t *testing.T, ctx context.Context, shopURL, khipuURL, product string) {
 	t.Helper()
 	p, ok := (&Shop{Products: products}).product(product)
 	require.True(t, ok)
 
-	browse(t, ctx, "opening the shop", chromedp.Navigate(rs.front.URL()))
+	browse(t, ctx, "opening the shop", chromedp.Navigate(shopURL))
 	price := read(t, ctx, "the price", chromedp.Text(chromedp.ID("price-"+product)))
 	assert.Equal(t, formatMoney(p.Price, p.Currency), price)
 
@@ -118,7 +119,7 @@ func toKhipu(t *testing.T, ctx context.Context, rs *replicaSet, product string) 
 		chromedp.Click(chromedp.ID("buy-"+product)),
 		chromedp.WaitVisible(khipuPayButton),
 	)
-	khipu, err := url.Parse(rs.khipu.URL())
+	khipu, err := url.Parse(khipuURL)
 	require.NoError(t, err)
 	where := read(t, ctx, "the address", chromedp.Location())
 	assert.True(t, strings.HasPrefix(where, "http://"+khipu.Host+"/"), "the shop sent the browser to Khipu, got %s", where)
@@ -138,9 +139,9 @@ func shopSays(t *testing.T, ctx context.Context, selector chromedp.CSS) (orderID
 }
 
 // assertState checks the order's state in the shop's database.
-func assertState(t *testing.T, rs *replicaSet, orderID string, want OrderState) {
+func assertState(t *testing.T, dsn, orderID string, want OrderState) {
 	t.Helper()
-	order, err := rs.store(t).Get(context.Background(), orderID)
+	order, err := openStore(t, dsn).Get(context.Background(), orderID)
 	require.NoError(t, err)
 	assert.Equal(t, want, order.State())
 }
@@ -152,13 +153,13 @@ func TestBrowserPayerPaysAndTheShopSaysPaid(t *testing.T) {
 		shop := rs.start(t)
 		rs.front.route(shop)
 
-		toKhipu(t, ctx, rs, "mate")
+		toKhipu(t, ctx, rs.front.URL(), rs.khipu.URL(), "mate")
 		browse(t, ctx, "paying", chromedp.Click(khipuPayButton))
 		orderID, text := shopSays(t, ctx, shopOrderPaid)
 		assert.Contains(t, text, "Pagado")
 		summary := read(t, ctx, "the order page", chromedp.Text(chromedp.CSS("body")))
 		assert.Contains(t, summary, "Mate de calabaza — $12.990")
-		assertState(t, rs, orderID, OrderPaid)
+		assertState(t, rs.dsn, orderID, OrderPaid)
 	})
 }
 
@@ -169,14 +170,14 @@ func TestBrowserPayerPaysWhileTheShopRestartsAndTheShopSaysPaid(t *testing.T) {
 		before := rs.start(t)
 		rs.front.route(before)
 
-		toKhipu(t, ctx, rs, "poncho")
+		toKhipu(t, ctx, rs.front.URL(), rs.khipu.URL(), "poncho")
 		before.stop(t)
 		after := rs.start(t)
 		rs.front.route(after)
 		browse(t, ctx, "paying", chromedp.Click(khipuPayButton))
 		orderID, text := shopSays(t, ctx, shopOrderPaid)
 		assert.Contains(t, text, "Pagado")
-		assertState(t, rs, orderID, OrderPaid)
+		assertState(t, rs.dsn, orderID, OrderPaid)
 		assert.Equal(t, 1, after.logged("order paid", orderID), "the restarted shop took the notification")
 	})
 }
@@ -188,11 +189,31 @@ func TestBrowserPayerCancelsAtKhipuAndTheShopSaysCancelled(t *testing.T) {
 		shop := rs.start(t)
 		rs.front.route(shop)
 
-		toKhipu(t, ctx, rs, "mate")
+		toKhipu(t, ctx, rs.front.URL(), rs.khipu.URL(), "mate")
 		browse(t, ctx, "cancelling", chromedp.Click(khipuCancelLink))
 		orderID, text := shopSays(t, ctx, shopOrderCancelled)
 		assert.Contains(t, text, "Cancelado")
-		assertState(t, rs, orderID, OrderCancelled)
+		assertState(t, rs.dsn, orderID, OrderCancelled)
 		assert.Equal(t, 1, shop.logged("order cancelled", orderID))
+	})
+}
+
+func TestBrowserPayerPaysAtTheKhipuEmbeddedInTheShopAndTheShopSaysPaid(t *testing.T) {
+	// `go run .` with no credentials: the shop embeds khiputest and is
+	// its own public URL.
+	forEachAPI(t, func(t *testing.T, api khipuAPI) {
+		ctx := newBrowser(t)
+		dsn := sqliteTestDSN(t)
+		shop := startShop(t, nil, "-api", api.version, "-db", dsn)
+		shopURL := shop.loggedValue("shop open", "url")
+		khipuURL := shop.loggedValue("using an in-memory Khipu; its payment page has a Pay button", "khipu")
+		require.NotEmpty(t, khipuURL, "the shop embeds khiputest")
+
+		toKhipu(t, ctx, shopURL, khipuURL, "mate")
+		browse(t, ctx, "paying", chromedp.Click(khipuPayButton))
+		orderID, text := shopSays(t, ctx, shopOrderPaid)
+		assert.Contains(t, text, "Pagado")
+		assertState(t, dsn, orderID, OrderPaid)
+		assert.Equal(t, 1, shop.logged("order paid", orderID))
 	})
 }

@@ -23,7 +23,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/khipu-go/khipu"
 	"github.com/khipu-go/khipu/khiputest"
 )
 
@@ -144,6 +143,20 @@ func (p *shopProcess) logged(msg, order string) int {
 		}
 	}
 	return n
+}
+
+// loggedValue returns the value of key in the shop's first log record with
+// message msg, or "".
+func (p *shopProcess) loggedValue(msg, key string) string {
+	value := regexp.MustCompile(` ` + regexp.QuoteMeta(key) + `=(\S+)`)
+	for _, line := range strings.Split(p.log.String(), "\n") {
+		if strings.Contains(line, `msg="`+msg+`"`) {
+			if m := value.FindStringSubmatch(line); m != nil {
+				return m[1]
+			}
+		}
+	}
+	return ""
 }
 
 // lockedBuffer is a log that one goroutine writes while the test reads it.
@@ -273,37 +286,6 @@ func (h heldRequest) deliver(ctx context.Context, to *shopProcess) (int, error) 
 	return resp.StatusCode, nil
 }
 
-// khipuAPI is the API version the shop processes speak, and how to reach
-// khiputest with it.
-type khipuAPI struct {
-	version string // -api
-	// start starts khiputest and returns it with the shop's flags and
-	// environment for it.
-	start func(t *testing.T) (srv *khiputest.Server, args, env []string)
-	// paymentOrder returns the order id (transaction_id) of a payment.
-	paymentOrder func(t *testing.T, srv *khiputest.Server, paymentID string) string
-}
-
-// apis are the API versions the process tests run with.
-var apis = []khipuAPI{apiV2}
-
-var apiV2 = khipuAPI{
-	version: "v2",
-	start: func(t *testing.T) (*khiputest.Server, []string, []string) {
-		srv := khiputest.NewServer("12345", "shop-secret")
-		t.Cleanup(srv.Close)
-		return srv, []string{"-api", "v2", "-khipu-url", srv.URL()},
-			[]string{"KHIPU_RECEIVER_ID=12345", "KHIPU_SECRET=shop-secret"}
-	},
-	paymentOrder: func(t *testing.T, srv *khiputest.Server, paymentID string) string {
-		client, err := khipu.NewClient("12345", "shop-secret", khipu.WithBaseURL(srv.URL()))
-		require.NoError(t, err)
-		p, err := client.Payments.Get(context.Background(), paymentID)
-		require.NoError(t, err)
-		return p.TransactionID
-	},
-}
-
 // replicaSet is a Khipu, a front, and the shop processes behind it, all
 // sharing one database.
 type replicaSet struct {
@@ -317,7 +299,8 @@ type replicaSet struct {
 
 func newReplicaSet(t *testing.T, api khipuAPI, dsn string) *replicaSet {
 	t.Helper()
-	srv, args, env := api.start(t)
+	srv := newKhipu(t)
+	args, env := api.flags(srv)
 	f := newFront(t)
 	return &replicaSet{
 		api: api, khipu: srv, front: f, dsn: dsn, env: env,

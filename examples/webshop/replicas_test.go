@@ -13,13 +13,6 @@ import (
 // The exactly-once tests, with real shop processes on SQLite and on
 // PostgreSQL.
 
-// forEachAPI runs test for each Khipu API version the shop speaks.
-func forEachAPI(t *testing.T, test func(t *testing.T, api khipuAPI)) {
-	for _, api := range apis {
-		t.Run(api.version, func(t *testing.T) { test(t, api) })
-	}
-}
-
 // assertPaidOnce checks the database and the shops' logs: the order is
 // paid, one shipment is queued, and one process said it paid the order.
 func assertPaidOnce(t *testing.T, rs *replicaSet, orderID string, shops ...*shopProcess) {

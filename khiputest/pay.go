@@ -43,6 +43,9 @@ func (s *Server) Pay(paymentID string) error {
 	case p.status != statusPending:
 		s.mu.Unlock()
 		return fmt.Errorf("khiputest: payment %s is %s, not pending", paymentID, p.status)
+	case p.statusDetail != detailPending: // a charge that failed (FailCharge)
+		s.mu.Unlock()
+		return fmt.Errorf("khiputest: payment %s is %s and can no longer be paid", paymentID, p.statusDetail)
 	case !p.expires.IsZero() && !time.Now().Before(p.expires):
 		s.mu.Unlock()
 		return fmt.Errorf("khiputest: payment %s expired at %s", paymentID, p.expires.Format(time.RFC3339))

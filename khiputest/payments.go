@@ -20,6 +20,8 @@ type payment struct {
 	conciliation         time.Time // when it was paid
 	deleted, confirmed   bool
 	refunded             amount // the sum of its refunds
+
+	charge *charge // the charge intent that made it; nil for POST /payments
 }
 
 // The states a payment goes through here.

@@ -77,15 +77,16 @@ func (s *Server) createCharge(c *call) response {
 		return validationResponse([]fieldError{{"amount", fmt.Sprintf("is larger than the subscription's max_amount (%s %s)", sub.maxAmount, currency)}})
 	}
 
-	params := cloneValues(p)
-	params.Del("subscription_id")
-	params.Del("error_response_url")
-	params.Set("currency", currency)
-	if !params.Has("notify_api_version") {
-		params.Set("notify_api_version", "3.0")
+	// What remains of the charge's parameters are its payment's.
+	ch := &charge{subscriptionID: sub.id, errorResponseURL: p.Get("error_response_url")}
+	p.Del("subscription_id")
+	p.Del("error_response_url")
+	p.Set("currency", currency)
+	if !p.Has("notify_api_version") {
+		p.Set("notify_api_version", "3.0")
 	}
-	pay := s.addPayment(sub.receiver, params)
-	pay.charge = &charge{subscriptionID: sub.id, errorResponseURL: p.Get("error_response_url")}
+	pay := s.addPayment(sub.receiver, p)
+	pay.charge = ch
 	return ok(struct {
 		PaymentID string `json:"payment_id"`
 	}{pay.id})

@@ -1,6 +1,8 @@
 package khipuv3_test
 
 import (
+	"time"
+
 	"github.com/khipu-go/khipu"
 	"github.com/khipu-go/khipu/khipuv3"
 )
@@ -52,5 +54,36 @@ func chargeParams() *khipuv3.ChargeCreateParams {
 		Custom:           `{"plan":"mensual"}`,
 		TransactionID:    "charge-2026-03",
 		NotifyURL:        "https://shop.example/khipu/notify",
+	}
+}
+
+// fullPayment sets every field of PaymentCreateParams: strings that need
+// escaping, dates, booleans, amounts with decimals and an integrator fee.
+func fullPayment() *khipuv3.PaymentCreateParams {
+	return &khipuv3.PaymentCreateParams{
+		Subject:                      "Pedido 1037 — mochila ñandú & <co>",
+		Currency:                     "USD",
+		Amount:                       khipu.MustParseAmount("19.99"),
+		TransactionID:                "ORD-1037",
+		Custom:                       `<cart a="1">~*!+ %20</cart>`,
+		Body:                         "Mochila de 30 litros\nColor: azul",
+		BankID:                       "SDdGj",
+		ReturnURL:                    "https://shop.example/return?order=1037&x=a b",
+		CancelURL:                    "https://shop.example/cancel",
+		PictureURL:                   "https://shop.example/mochila.png",
+		NotifyURL:                    "https://shop.example/khipu/notify",
+		ContractURL:                  "https://shop.example/contract.pdf",
+		ExpiresDate:                  time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC),
+		SendEmail:                    true,
+		PayerName:                    "Ana Pérez",
+		PayerEmail:                   "ana@example.com",
+		SendReminders:                true,
+		ResponsibleUserEmail:         "sales@shop.example",
+		FixedPayerPersonalIdentifier: "11.111.111-1",
+		IntegratorFee:                khipu.MustParseAmount("0.50"),
+		CollectAccountUUID:           "9c1f0a5e-3b7d-4e21-8f6a-2d4c8b9e0f13",
+		ConfirmTimeoutDate:           time.Date(2030, 1, 3, 0, 0, 0, 0, time.FixedZone("CLT", -3*3600)),
+		MandatoryPaymentMethod:       "simplified_transfer",
+		PSPClientMerchantName:        "Tienda Ñuñoa",
 	}
 }

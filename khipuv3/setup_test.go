@@ -150,3 +150,8 @@ func rawFields(t *testing.T, body string) map[string]string {
 	}
 	return out
 }
+
+// jsonDecode decodes a request's JSON body into v.
+func jsonDecode(r *http.Request, v any) error {
+	return json.NewDecoder(r.Body).Decode(v)
+}

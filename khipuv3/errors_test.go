@@ -323,3 +323,31 @@ func TestAStallingKhipuEndsAtTheCallersDeadline(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, 1, f.count(), "no retry once the caller has given up")
 }
+
+// TestAnAnswerIsOneWholeJSONValue: trailing data after the JSON value is
+// refused by every endpoint (the models are handed the body directly, and
+// each must check all of it), and white space around it is not part of Raw.
+func TestAnAnswerIsOneWholeJSONValue(t *testing.T) {
+	for _, ep := range endpoints() {
+		t.Run(ep.name, func(t *testing.T) {
+			body := strings.TrimSpace(string(fixture(t, ep.fixture)))
+			for _, trailing := range []string{" x", "{}", ` {"payment_id":"other"}`, "]", "\x00"} {
+				_, c := scripted(t, status(200, body+trailing))
+				_, err := ep.call(context.Background(), c)
+				var ue *khipu.UnexpectedResponseError
+				require.ErrorAs(t, err, &ue, "%q after the answer", trailing)
+				assert.Contains(t, err.Error(), "malformed JSON")
+			}
+			_, c := scripted(t, status(200, "\r\n\t "+body+"\n\n"))
+			out, err := ep.call(context.Background(), c)
+			require.NoError(t, err, "white space around the answer")
+			switch v := out.(type) {
+			case *khipuv3.PaymentCreated:
+				assert.Equal(t, body, string(v.Raw))
+			case *khipuv3.Payment:
+				assert.Equal(t, body, string(v.Raw))
+			}
+			ep.check(t, out)
+		})
+	}
+}

@@ -7,12 +7,14 @@ package khipuv3_test
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -88,6 +90,13 @@ func TestParseSubscriptionCallback(t *testing.T) {
 			assert.NotRegexp(t, `Go (value|struct)|khipuv3\.`, err.Error())
 		})
 	}
+	t.Run("a body that breaks off", func(t *testing.T) {
+		r := callback("", "application/json")
+		r.Body = io.NopCloser(io.MultiReader(strings.NewReader(`{"subscription_id":`), iotest.ErrReader(io.ErrUnexpectedEOF)))
+		_, err := khipuv3.ParseSubscriptionCallback(r)
+		require.ErrorIs(t, err, khipu.ErrInvalidNotification)
+		assert.Contains(t, err.Error(), "reading body")
+	})
 	t.Run("no body at all", func(t *testing.T) {
 		r := callback("", "")
 		r.Body = nil

@@ -723,3 +723,13 @@ func TestClientOptions(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestARequestThatCannotBeEncodedIsNotSent(t *testing.T) {
+	f, c := setup(t)
+	p := minimalPayment()
+	p.ExpiresDate = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) // beyond what JSON dates can say
+	_, err := c.Payments.Create(context.Background(), p)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "khipu: encoding the request of POST /v3/payments")
+	assert.Zero(t, f.count())
+}

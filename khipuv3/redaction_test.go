@@ -155,6 +155,7 @@ func TestNoValuePrintsTheAPIKeyOrAReceiversSecret(t *testing.T) {
 	assert.NotContains(t, logged.String(), newSecret, "no log record quotes a body that held the secret")
 	// The printed forms still say what they are.
 	assert.Equal(t, "khipuv3.Client{baseURL: "+f.srv.URL+", apiKey: [redacted]}", fmt.Sprint(c))
+	assert.Equal(t, c.String(), c.GoString())
 	assert.Contains(t, fmt.Sprintf("%+v", rc), `ReceiverID: "4242"`)
 	assert.Contains(t, fmt.Sprint(values["UnexpectedResponseError with a secret: truncated"]), "redacted")
 }

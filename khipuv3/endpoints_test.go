@@ -724,12 +724,26 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-func TestARequestThatCannotBeEncodedIsNotSent(t *testing.T) {
-	f, c := setup(t)
-	p := minimalPayment()
-	p.ExpiresDate = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) // beyond what JSON dates can say
-	_, err := c.Payments.Create(context.Background(), p)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "khipu: encoding the request of POST /v3/payments")
-	assert.Zero(t, f.count())
+// TestADateJSONCannotCarryIsRefusedByName: a year past 9999 or a zone
+// offset of a day is a ParamError naming the date, never an encoding/json
+// error naming Go types, and nothing is sent.
+func TestADateJSONCannotCarryIsRefusedByName(t *testing.T) {
+	farZone := time.FixedZone("far", 25*3600)
+	cases := map[string]func(p *khipuv3.PaymentCreateParams){
+		"expires_date": func(p *khipuv3.PaymentCreateParams) { p.ExpiresDate = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) },
+		"confirm_timeout_date": func(p *khipuv3.PaymentCreateParams) {
+			p.ConfirmTimeoutDate = time.Date(2030, 1, 1, 0, 0, 0, 0, farZone)
+		},
+	}
+	for param, edit := range cases {
+		f, c := setup(t)
+		p := minimalPayment()
+		edit(p)
+		_, err := c.Payments.Create(context.Background(), p)
+		var pe *khipu.ParamError
+		require.ErrorAs(t, err, &pe, param)
+		assert.Equal(t, param, pe.Param)
+		assert.NotContains(t, err.Error(), "time.Time")
+		assert.Zero(t, f.count(), param)
+	}
 }

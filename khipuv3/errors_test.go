@@ -212,7 +212,7 @@ func TestAReadGivesUpAfterMaxRetries(t *testing.T) {
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, 3, f.count(), "the first attempt and 2 retries")
 
-	f, c = scripted(t, status(503, `{"message":"Servicio no disponible"}`))
+	f, _ = scripted(t, status(503, `{"message":"Servicio no disponible"}`))
 	c = f.client(t, khipuv3.WithRetry(khipu.RetryPolicy{MaxRetries: 0}))
 	_, err = c.Banks.List(context.Background())
 	require.ErrorAs(t, err, &se)

@@ -39,7 +39,11 @@ type Client struct {
 	Subscriptions  *SubscriptionsService // Automatic Payments v1
 	Charges        *ChargesService       // Automatic Payments v1
 
-	apiKey  string
+	// apiKey returns the API key. It is a function, not a string: a
+	// Client value (whose String and Format methods are *Client's) printed
+	// with any verb, or dumped by a reflection-based printer, shows a
+	// function's address, never the key.
+	apiKey  func() string
 	baseURL string // without a trailing slash
 	rest    rest.Client
 }
@@ -56,7 +60,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		return nil, &khipu.ParamError{Param: "apiKey", Reason: "has leading or trailing white space"}
 	}
 	c := &Client{
-		apiKey:  apiKey,
+		apiKey:  func() string { return apiKey },
 		baseURL: DefaultBaseURL,
 		rest: rest.Client{
 			UserAgent: userAgent,
@@ -97,7 +101,7 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		return &khipu.ParamError{Param: "ctx", Reason: "is nil"}
 	}
 	req := &rest.Request{Method: method, URL: c.baseURL + path, Path: path, Header: make(http.Header)}
-	req.Header.Set("x-api-key", c.apiKey)
+	req.Header.Set("x-api-key", c.apiKey())
 	req.Header.Set("Accept", "application/json")
 	if len(query) > 0 {
 		req.URL += "?" + query.Encode()
@@ -110,11 +114,41 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		req.Body = b
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if m, ok := out.(interface{ missing() string }); ok {
-		req.Missing = m.missing
-	}
+	req.Missing = missingOf(out)
 	_, req.Secret = out.(*khipu.ReceiverCreated)
 	return c.rest.Do(ctx, req, out)
+}
+
+// missingOf returns what names the field a decoded answer cannot do
+// without, or nil. The models package khipu shares with this one have a
+// missing method of their own, which an interface declared here does not
+// match (an unexported method name belongs to its package): they are
+// listed one by one.
+func missingOf(out any) func() string {
+	switch o := out.(type) {
+	case interface{ missing() string }:
+		return o.missing
+	case *khipu.PaymentCreated:
+		return func() string { return required("payment_id", o.PaymentID) }
+	case *khipu.Payment:
+		return func() string { return required("payment_id", o.PaymentID) }
+	case *khipu.ReceiverCreated:
+		return func() string {
+			if m := required("receiver_id", o.ReceiverID); m != "" {
+				return m
+			}
+			return required("secret", o.Secret)
+		}
+	}
+	return nil
+}
+
+// required is name when value is empty, and "" otherwise.
+func required(name, value string) string {
+	if value == "" {
+		return name
+	}
+	return ""
 }
 
 // validID refuses an id that could change the URL path: only letters,

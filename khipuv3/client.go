@@ -114,41 +114,8 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		req.Body = b
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Missing = missingOf(out)
 	_, req.Secret = out.(*khipu.ReceiverCreated)
 	return c.rest.Do(ctx, req, out)
-}
-
-// missingOf returns what names the field a decoded answer cannot do
-// without, or nil. The models package khipu shares with this one have a
-// missing method of their own, which an interface declared here does not
-// match (an unexported method name belongs to its package): they are
-// listed one by one.
-func missingOf(out any) func() string {
-	switch o := out.(type) {
-	case interface{ missing() string }:
-		return o.missing
-	case *khipu.PaymentCreated:
-		return func() string { return required("payment_id", o.PaymentID) }
-	case *khipu.Payment:
-		return func() string { return required("payment_id", o.PaymentID) }
-	case *khipu.ReceiverCreated:
-		return func() string {
-			if m := required("receiver_id", o.ReceiverID); m != "" {
-				return m
-			}
-			return required("secret", o.Secret)
-		}
-	}
-	return nil
-}
-
-// required is name when value is empty, and "" otherwise.
-func required(name, value string) string {
-	if value == "" {
-		return name
-	}
-	return ""
 }
 
 // validID refuses an id that could change the URL path: only letters,

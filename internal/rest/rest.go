@@ -89,9 +89,6 @@ type Request struct {
 	// Secret says that a successful answer holds a secret: its body is
 	// then never kept in an error.
 	Secret bool
-	// Missing, if set, names what the decoded answer lacks that the caller
-	// cannot do without ("payment_id"), or returns "".
-	Missing func() string
 }
 
 // Do sends req, retrying a GET as c.Retry allows, and decodes a 2xx answer's
@@ -195,11 +192,6 @@ func (c *Client) decode(req *Request, status int, body []byte, out any) error {
 	}
 	if err := unmarshal(trimmedBody(body), out); err != nil {
 		return c.unexpected(req, status, body, name+": malformed JSON", wire.CleanError(err))
-	}
-	if req.Missing != nil {
-		if missing := req.Missing(); missing != "" {
-			return c.unexpected(req, status, body, name+": the response has no "+missing, nil)
-		}
 	}
 	return nil
 }

@@ -356,6 +356,15 @@ func (s *Strict) Amount(field string, raw json.RawMessage) string {
 	return s.keep(field, StrictAmount, raw)
 }
 
+// Required records that the answer has no field when value is empty: a
+// payment without its id, a created receiver without its secret, is not a
+// usable answer however well formed.
+func (s *Strict) Required(field, value string) {
+	if value == "" {
+		s.errs = append(s.errs, fmt.Errorf("the response has no %s", field))
+	}
+}
+
 // Fail records an error of field.
 func (s *Strict) Fail(field string, err error) {
 	s.errs = append(s.errs, fmt.Errorf("field %s: %w", field, err))

@@ -43,6 +43,9 @@ func (s *Server) Pay(paymentID string) error {
 	case p.status != statusPending:
 		s.mu.Unlock()
 		return fmt.Errorf("khiputest: payment %s is %s, not pending", paymentID, p.status)
+	case p.statusDetail != detailPending: // a charge that failed (FailCharge)
+		s.mu.Unlock()
+		return fmt.Errorf("khiputest: payment %s is %s and can no longer be paid", paymentID, p.statusDetail)
 	case !p.expires.IsZero() && !time.Now().Before(p.expires):
 		s.mu.Unlock()
 		return fmt.Errorf("khiputest: payment %s expired at %s", paymentID, p.expires.Format(time.RFC3339))
@@ -74,23 +77,36 @@ func (s *Server) Notify(paymentID string) error {
 	if notifyURL == "" {
 		return nil
 	}
-	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, notifyURL, bytes.NewReader(body))
+	status, answer, err := s.post(notifyURL, body, header)
+	if err != nil || !accepted(status) {
+		return &NotificationError{PaymentID: paymentID, URL: notifyURL, StatusCode: status, Body: answer, Err: err}
+	}
+	return nil
+}
+
+// post sends body with header to target as Khipu sends its notifications
+// and callbacks: a POST that waits up to 30 s for the answer, follows no
+// redirect, and is abandoned when the server closes. It returns the answer's
+// status and the start of its body, or why no answer arrived.
+func (s *Server) post(target string, body []byte, header http.Header) (status int, answer string, err error) {
+	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return &NotificationError{PaymentID: paymentID, URL: notifyURL, Err: err}
+		return 0, "", err
 	}
 	req.Header = header
 	resp, err := s.notifier.Do(req)
 	if err != nil {
-		return &NotificationError{PaymentID: paymentID, URL: notifyURL, Err: err}
+		return 0, "", err
 	}
 	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	start, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return &NotificationError{PaymentID: paymentID, URL: notifyURL, StatusCode: resp.StatusCode, Body: strings.TrimSpace(string(answer))}
-	}
-	return nil
+	return resp.StatusCode, strings.TrimSpace(string(start)), nil
 }
+
+// accepted reports whether status says a notification or callback was
+// accepted: Khipu takes any 2xx.
+func accepted(status int) bool { return status >= 200 && status <= 299 }
 
 // notification is p's notification as Khipu sends it now, body and
 // headers: a notification 3.0 is signed with the secret of the account the

@@ -20,6 +20,8 @@ type payment struct {
 	conciliation         time.Time // when it was paid
 	deleted, confirmed   bool
 	refunded             amount // the sum of its refunds
+
+	charge *charge // the charge intent that made it; nil for POST /payments
 }
 
 // The states a payment goes through here.
@@ -74,26 +76,34 @@ func (s *Server) createPayment(c *call) response {
 	if errs != nil {
 		return validationResponse(errs)
 	}
-	pay := &payment{
-		id:           randomString(12, lowerDigits),
-		token:        randomString(40, alnum),
-		receiver:     c.caller.id,
-		params:       cloneValues(p),
-		status:       statusPending,
-		statusDetail: detailPending,
-	}
-	pay.amount, _ = parseAmount(p.Get("amount"))
-	pay.expires, _ = time.Parse(time.RFC3339, p.Get("expires_date"))
 	if c.v3 && p.Has("notify_url") && !p.Has("notify_api_version") {
 		// A v3 shop can only take notifications 3.0: v3 has no lookup
 		// by notification token.
-		pay.params.Set("notify_api_version", "3.0")
+		p.Set("notify_api_version", "3.0")
 	}
 	s.mu.Lock()
-	s.payments[pay.id] = pay
-	s.byToken[pay.token] = pay
+	pay := s.addPayment(c.caller.id, p)
 	s.mu.Unlock()
 	return ok(pay.created(s.srv.URL, c.v3))
+}
+
+// addPayment keeps a new pending payment of the account receiver, made with
+// params, the valid parameters of a create-payment request. s.mu must be
+// held.
+func (s *Server) addPayment(receiver string, params url.Values) *payment {
+	pay := &payment{
+		id:           randomString(12, lowerDigits),
+		token:        randomString(40, alnum),
+		receiver:     receiver,
+		params:       cloneValues(params),
+		status:       statusPending,
+		statusDetail: detailPending,
+	}
+	pay.amount, _ = parseAmount(params.Get("amount"))
+	pay.expires, _ = time.Parse(time.RFC3339, params.Get("expires_date"))
+	s.payments[pay.id] = pay
+	s.byToken[pay.token] = pay
+	return pay
 }
 
 // crossCheckPayment checks what depends on more than one parameter of a

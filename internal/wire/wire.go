@@ -18,6 +18,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // String is a lenient string: a JSON string, or a number's text; anything
@@ -29,14 +30,35 @@ func (s *String) UnmarshalJSON(b []byte) error {
 	*s = ""
 	switch kind(b) {
 	case '"':
-		var v string
-		if json.Unmarshal(b, &v) == nil {
-			*s = String(v)
-		}
+		v, _ := unquote(b)
+		*s = String(v)
 	case '0':
 		*s = String(bytes.TrimSpace(b))
 	}
 	return nil
+}
+
+// unquote returns the text of the JSON string b, and false when b is not
+// one. A string without escapes (ids, URLs, dates, amounts: nearly all of
+// Khipu's) is its bytes; any other is left to encoding/json.
+func unquote(b []byte) (string, bool) {
+	b = bytes.TrimSpace(b)
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	text := b[1 : len(b)-1]
+	plain := utf8.Valid(text)
+	for i := 0; i < len(text) && plain; i++ {
+		plain = text[i] >= ' ' && text[i] != '\\' && text[i] != '"'
+	}
+	if plain {
+		return string(text), true
+	}
+	var v string
+	if json.Unmarshal(b, &v) != nil {
+		return "", false
+	}
+	return v, true
 }
 
 // Bool is a lenient boolean: true or false, as a JSON boolean, a string
@@ -48,9 +70,11 @@ func (v *Bool) UnmarshalJSON(b []byte) error {
 	var s string
 	switch kind(b) {
 	case 't', 'f', '0':
-		s = string(bytes.TrimSpace(b))
+		t := bytes.TrimSpace(b)
+		*v = string(t) == "true" || string(t) == "1"
+		return nil
 	case '"':
-		_ = json.Unmarshal(b, &s)
+		s, _ = unquote(b)
 	}
 	*v = s == "true" || s == "1"
 	return nil
@@ -63,18 +87,28 @@ type Strings []string
 // UnmarshalJSON never fails.
 func (v *Strings) UnmarshalJSON(b []byte) error {
 	*v = nil
-	var items []json.RawMessage
+	var items []stringItem
 	if kind(b) != '[' || json.Unmarshal(b, &items) != nil {
 		return nil
 	}
 	out := make([]string, 0, len(items))
 	for _, it := range items {
-		var s string
-		if json.Unmarshal(it, &s) == nil {
-			out = append(out, s)
+		if it.ok {
+			out = append(out, it.s)
 		}
 	}
 	*v = out
+	return nil
+}
+
+// stringItem is an item of a Strings list: ok says it is a string.
+type stringItem struct {
+	s  string
+	ok bool
+}
+
+func (it *stringItem) UnmarshalJSON(b []byte) error {
+	it.s, it.ok = unquote(b)
 	return nil
 }
 
@@ -86,8 +120,8 @@ type Time time.Time
 // UnmarshalJSON never fails.
 func (t *Time) UnmarshalJSON(b []byte) error {
 	*t = Time{}
-	var s string
-	if kind(b) != '"' || json.Unmarshal(b, &s) != nil {
+	s, ok := unquote(b)
+	if !ok {
 		return nil
 	}
 	if v, err := ParseTime(s); err == nil {
@@ -152,9 +186,9 @@ func StrictString(raw json.RawMessage) (string, error) {
 	case 0, 'n':
 		return "", nil
 	case '"':
-		var s string
-		err := json.Unmarshal(raw, &s)
-		return s, err
+		if s, ok := unquote(raw); ok {
+			return s, nil
+		}
 	}
 	return "", typeError(raw, "a string")
 }
@@ -188,8 +222,9 @@ func StrictAmount(raw json.RawMessage) (string, error) {
 	case '0':
 		text = string(bytes.TrimSpace(raw))
 	case '"':
-		if err := json.Unmarshal(raw, &text); err != nil {
-			return "", err
+		var ok bool
+		if text, ok = unquote(raw); !ok {
+			return "", typeError(raw, "a number or a string")
 		}
 		text = strings.TrimSpace(text)
 		if text == "" {
@@ -271,6 +306,9 @@ func typeError(raw json.RawMessage, want string) error {
 // struct fields ("Go struct field .plain.status of type string"), in terms
 // of the JSON: the field's path and what was found there.
 func CleanError(err error) error {
+	if err == nil {
+		return nil
+	}
 	var te *json.UnmarshalTypeError
 	if !errors.As(err, &te) {
 		return err

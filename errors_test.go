@@ -364,3 +364,13 @@ func TestAnAPIErrorKeepsOnlyTheFirstKiBOfItsBody(t *testing.T) {
 		assert.Equal(t, string(tc.body[:1024]), string(ae.Body), "HTTP %d: the first KiB, exactly", tc.status)
 	}
 }
+
+func TestAPaymentOfAnotherReceiverIsReportedOnOneLine(t *testing.T) {
+	c, _ := notifyKhipu(t, map[string]string{
+		"theirs": `{"payment_id":"abc\nlevel=INFO msg=delivered","receiver_id":99999,"status":"done","amount":1000,"currency":"CLP"}`,
+	})
+	_, err := c.VerifyNotification(context.Background(), notificationRequest("api_version=1.3&notification_token=theirs"))
+	require.ErrorIs(t, err, khipu.ErrReceiverMismatch)
+	assertOneLine(t, err.Error())
+	assert.Contains(t, err.Error(), `payment "abc\nlevel=INFO msg=delivered" is for receiver "99999"`)
+}

@@ -251,8 +251,8 @@ func TestEveryErrorTypeEscapesWhatItQuotes(t *testing.T) {
 		assert.Contains(t, errs[name].Error(), forgeryEscaped, name)
 	}
 	// Invalid UTF-8 is shown byte by byte, printable text as it is.
-	err := &khipu.ServiceError{StatusCode: 503, Message: "ca\xffé ñandú\u0085"}
-	assert.Equal(t, `khipu: service error (HTTP 503): ca\xffé ñandú\u0085`, err.Error())
+	err := &khipu.ServiceError{StatusCode: 503, Message: "ca\xffé ñandú\u0085\ufffd"}
+	assert.Equal(t, "khipu: service error (HTTP 503): ca\\xffé ñandú\\u0085\ufffd", err.Error(), "U+FFFD itself is printable")
 }
 
 // FuzzErrorIsOneLine serves any status and body to a Client, and builds

@@ -231,3 +231,49 @@ func TestANotificationWithOddFieldsIsDelivered(t *testing.T) {
 	assert.Equal(t, "gqzdy6chjne9", delivered[0].PaymentID)
 	assert.Equal(t, khipu.StatusDetailNormal, delivered[0].StatusDetail)
 }
+
+func TestAnAmountTooLargeForAnAmountFailsTheCall(t *testing.T) {
+	body := strings.Replace(notifyPayment("12345", "done", "order-1", "1000", "CLP"), `"amount":1000`, `"amount":"99999999999999999999.5"`, 1)
+	mux, c, base := setup(t)
+	serve(t, mux, base, 200, "application/json", []byte(body))
+	_, err := c.Payments.Get(context.Background(), "gqzdy6chjne9")
+	var ue *khipu.UnexpectedResponseError
+	require.ErrorAs(t, err, &ue)
+	assert.Contains(t, err.Error(), "field amount: khipu: invalid amount")
+	assert.Contains(t, err.Error(), "too large")
+}
+
+func TestBanksAndPaymentMethodsDecodedByHandReadAsTheClientReadsThem(t *testing.T) {
+	mux, c, base := setup(t)
+	serve(t, mux, base, 200, "application/json", fixture(t, "banks.json"))
+	listed, err := c.Banks.List(context.Background())
+	require.NoError(t, err)
+	var byHand struct {
+		Banks []khipu.Bank `json:"banks"`
+	}
+	require.NoError(t, json.Unmarshal(fixture(t, "banks.json"), &byHand))
+	assert.Equal(t, listed, byHand.Banks)
+
+	var bank khipu.Bank
+	require.NoError(t, json.Unmarshal([]byte(`{"bank_id":1,"min_amount":"200.0000","parent":null}`), &bank))
+	assert.Equal(t, khipu.Bank{BankID: "1", MinAmount: khipu.NewAmount(200)}, bank)
+	for _, notAnObject := range []string{`[]`, `"SDdR"`, `1`} {
+		assert.Error(t, json.Unmarshal([]byte(notAnObject), &bank), notAnObject)
+		var m khipu.PaymentMethod
+		assert.Error(t, json.Unmarshal([]byte(notAnObject), &m), notAnObject)
+	}
+}
+
+func TestAnAnswerWithoutBanksIsNoBanks(t *testing.T) {
+	for _, body := range []string{`{}`, `{"banks":null}`, `{"banks":"none here"}`} {
+		mux, c, base := setup(t)
+		serve(t, mux, base, 200, "application/json", []byte(body))
+		banks, err := c.Banks.List(context.Background())
+		if body == `{"banks":"none here"}` {
+			assert.Error(t, err, "a list of another type is not an empty list")
+			continue
+		}
+		require.NoError(t, err, body)
+		assert.Nil(t, banks, body)
+	}
+}

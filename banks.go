@@ -12,10 +12,17 @@ type BanksService struct{ client *Client }
 // (GET /banks).
 func (s *BanksService) List(ctx context.Context) ([]Bank, error) {
 	var out struct {
-		Banks []Bank `json:"banks"`
+		Banks []bankWire `json:"banks"`
 	}
 	if err := s.client.call(ctx, http.MethodGet, "/banks", nil, &out); err != nil {
 		return nil, err
 	}
-	return out.Banks, nil
+	if out.Banks == nil {
+		return nil, nil
+	}
+	banks := make([]Bank, len(out.Banks))
+	for i := range out.Banks {
+		banks[i] = out.Banks[i].bank()
+	}
+	return banks, nil
 }

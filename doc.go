@@ -93,10 +93,14 @@
 // Retry-After, and stopping as soon as the context ends ([WithRetry] changes
 // the policy). Creating, deleting, confirming and refunding are never retried:
 // Khipu API v2 has no idempotency keys, so a retry could charge, refund or
-// confirm twice. When one of them fails on the network, look the payment up
-// before trying again. A whole call, retries included, never outlasts the
-// context's deadline; each attempt is also bounded by the http.Client's
-// timeout (30 s by default).
+// confirm twice, and API v2 cannot look a payment up by its TransactionID.
+// When Create fails on the network, creating the payment again only leaves a
+// spare, unpaid payment if delivery is tied to the payment id stored for the
+// order (as examples/webshop does); Delete a spare whose id you learn. Before
+// retrying Refund or Confirm, Get the payment and read its status detail.
+//
+// A whole call, retries included, never outlasts the context's deadline; each
+// attempt is also bounded by the http.Client's timeout (30 s by default).
 //
 // # Testing with khiputest
 //

@@ -123,7 +123,7 @@ func (c *Client) notifiedPayment(ctx context.Context, token string) (*Payment, e
 		return nil, err
 	}
 	if p.ReceiverID != c.receiverID {
-		return nil, fmt.Errorf("%w: payment %s is for receiver %q, this client is %s", ErrReceiverMismatch, p.PaymentID, p.ReceiverID, c.receiverID)
+		return nil, fmt.Errorf("%w: payment %q is for receiver %q, this client is %s", ErrReceiverMismatch, p.PaymentID, p.ReceiverID, c.receiverID)
 	}
 	return p, nil
 }

@@ -84,7 +84,7 @@ type Request struct {
 	// Path names the call in errors and logs: the path below the base
 	// URL, without the query (it may hold a notification token).
 	Path   string
-	Header http.Header // authentication, Accept, Content-Type
+	Header http.Header // authentication, Accept, Content-Type; Do adds User-Agent
 	Body   []byte      // nil: no body
 	// Secret says that a successful answer holds a secret: its body is
 	// then never kept in an error.
@@ -98,6 +98,12 @@ type Request struct {
 // after. A call that got no complete answer because ctx ended returns an
 // error wrapping ctx.Err().
 func (c *Client) Do(ctx context.Context, req *Request, out any) error {
+	if req.Header == nil {
+		req.Header = make(http.Header)
+	}
+	// Set once: every attempt sends this same header, which nothing
+	// changes after this line.
+	req.Header.Set("User-Agent", c.UserAgent)
 	retries := 0
 	if req.Method == http.MethodGet {
 		retries = c.Retry.MaxRetries
@@ -145,11 +151,7 @@ func (c *Client) attempt(ctx context.Context, req *Request, n int) result {
 	if err != nil {
 		return result{err: fmt.Errorf("khipu: %s %s: building request: %w", req.Method, req.Path, err)}
 	}
-	hr.Header = req.Header.Clone()
-	if hr.Header == nil {
-		hr.Header = make(http.Header)
-	}
-	hr.Header.Set("User-Agent", c.UserAgent)
+	hr.Header = req.Header
 
 	start := time.Now()
 	resp, err := c.HTTP.Do(hr)

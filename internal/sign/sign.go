@@ -9,7 +9,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"maps"
 	"net/url"
 	"slices"
 )
@@ -43,7 +42,9 @@ func (s *Signer) Authorization(method, rawURL string, params url.Values) string 
 // Hash returns the lowercase hex HMAC-SHA256 of the string to sign.
 func (s *Signer) Hash(method, rawURL string, params url.Values) string {
 	mac := hmac.New(sha256.New, s.key)
-	mac.Write(AppendStringToSign(nil, method, rawURL, params))
+	// Khipu's strings to sign are a few hundred bytes: one buffer holds
+	// them without growing.
+	mac.Write(AppendStringToSign(make([]byte, 0, 512), method, rawURL, params))
 	return hex.EncodeToString(mac.Sum(nil))
 }
 
@@ -73,7 +74,11 @@ func AppendStringToSign(dst []byte, method, rawURL string, params url.Values) []
 	if len(params) == 0 {
 		return dst
 	}
-	keys := slices.Sorted(maps.Keys(params))
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
 	for _, k := range keys {
 		v := ""
 		if vs := params[k]; len(vs) > 0 {

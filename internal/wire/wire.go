@@ -69,6 +69,9 @@ func (v *Strings) UnmarshalJSON(b []byte) error {
 	}
 	out := make([]string, 0, len(items))
 	for _, it := range items {
+		if kind(it) != '"' {
+			continue // null, a number, a list: not a string
+		}
 		if s, err := decodeString(it); err == nil {
 			out = append(out, s)
 		}
@@ -339,7 +342,10 @@ func jsonKind(t reflect.Type) string {
 
 // Strict decodes the fields a shop decides on, collecting what is wrong
 // with each.
-type Strict struct{ errs []error }
+type Strict struct {
+	errs   []error
+	failed map[string]bool // fields with an error
+}
 
 // String decodes raw with StrictString.
 func (s *Strict) String(field string, raw json.RawMessage) string {
@@ -358,15 +364,20 @@ func (s *Strict) Amount(field string, raw json.RawMessage) string {
 
 // Required records that the answer has no field when value is empty: a
 // payment without its id, a created receiver without its secret, is not a
-// usable answer however well formed.
+// usable answer however well formed. A field whose value was refused
+// already is not reported twice.
 func (s *Strict) Required(field, value string) {
-	if value == "" {
+	if value == "" && !s.failed[field] {
 		s.errs = append(s.errs, fmt.Errorf("the response has no %s", field))
 	}
 }
 
 // Fail records an error of field.
 func (s *Strict) Fail(field string, err error) {
+	if s.failed == nil {
+		s.failed = make(map[string]bool)
+	}
+	s.failed[field] = true
 	s.errs = append(s.errs, fmt.Errorf("field %s: %w", field, err))
 }
 
@@ -378,8 +389,27 @@ func (s *Strict) keep(field string, decode func(json.RawMessage) (string, error)
 	return v
 }
 
-// Err is every error recorded, joined, or nil.
-func (s *Strict) Err() error { return errors.Join(s.errs...) }
+// Err is every error recorded, on one line, or nil.
+func (s *Strict) Err() error {
+	if len(s.errs) == 0 {
+		return nil
+	}
+	return joined(s.errs)
+}
+
+// joined is several errors as one, on one line (errors.Join's are on
+// several, and an error message is one log line).
+type joined []error
+
+func (j joined) Error() string {
+	msgs := make([]string, len(j))
+	for i, err := range j {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (j joined) Unwrap() []error { return j }
 
 // Object decodes the JSON object b into v (a struct of this package's types
 // and json.RawMessage fields), with errors that name no Go type.

@@ -83,7 +83,7 @@ func (s *Server) createPayment(c *call) response {
 		statusDetail: detailPending,
 	}
 	pay.amount, _ = parseAmount(p.Get("amount"))
-	pay.expires, _ = time.Parse(time.RFC3339, p.Get("expires_date"))
+	pay.expires, _ = parseDate(p.Get("expires_date"))
 	if c.v3 && p.Has("notify_url") && !p.Has("notify_api_version") {
 		// A v3 shop can only take notifications 3.0: v3 has no lookup
 		// by notification token.
@@ -111,7 +111,7 @@ func crossCheckPayment(p url.Values) []fieldError {
 	} else if fee > amt {
 		errs = append(errs, fieldError{"integrator_fee", "is larger than the amount"})
 	}
-	if p.Get("send_email") == "true" && (p.Get("payer_name") == "" || p.Get("payer_email") == "") {
+	if isTrue(p.Get("send_email")) && (p.Get("payer_name") == "" || p.Get("payer_email") == "") {
 		errs = append(errs, fieldError{"send_email", "needs payer_name and payer_email"})
 	}
 	if p.Has("contract_url") && !p.Has("fixed_payer_personal_identifier") {
@@ -377,8 +377,8 @@ func (p *payment) view(base string, v3 bool) paymentView {
 		TransactionID:        p.params.Get("transaction_id"),
 		Custom:               p.params.Get("custom"),
 		ResponsibleUserEmail: p.params.Get("responsible_user_email"),
-		SendReminders:        p.params.Get("send_reminders") == "true",
-		SendEmail:            p.params.Get("send_email") == "true",
+		SendReminders:        isTrue(p.params.Get("send_reminders")),
+		SendEmail:            isTrue(p.params.Get("send_email")),
 		PaymentMethod:        "not_available",
 	}
 	if !p.expires.IsZero() {

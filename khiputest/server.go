@@ -329,22 +329,26 @@ func (s *Server) Requests() []Request {
 // A khipu.Client retries a read (GET) that fails with 502, 503 or 504, twice
 // by default: to make such a call fail, make times exceed its retries, or
 // give the client WithRetry(khipu.RetryPolicy{}), which turns retries off.
-func (s *Server) FailNext(endpoint string, status, times int) error {
+//
+// It panics when endpoint is not one of the Endpoint constants, status is
+// not an HTTP error status (400-599) or times is less than 1: a test that
+// meant to inject a failure and injected none would pass for the wrong
+// reason.
+func (s *Server) FailNext(endpoint string, status, times int) {
 	if !slices.Contains(endpoints, endpoint) {
-		return fmt.Errorf("khiputest: unknown endpoint %q; use one of the Endpoint constants", endpoint)
+		panic(fmt.Sprintf("khiputest: FailNext with unknown endpoint %q; use one of the Endpoint constants, e.g. EndpointPaymentsCreate", endpoint))
 	}
 	if status < 400 || status > 599 {
-		return fmt.Errorf("khiputest: status %d is not an error status (400-599)", status)
+		panic(fmt.Sprintf("khiputest: FailNext with status %d, which is not an HTTP error status (400-599)", status))
 	}
 	if times < 1 {
-		return fmt.Errorf("khiputest: times is %d, want at least 1", times)
+		panic(fmt.Sprintf("khiputest: FailNext with times %d; want at least 1", times))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for range times {
 		s.faults[endpoint] = append(s.faults[endpoint], status)
 	}
-	return nil
 }
 
 var endpoints = []string{

@@ -535,8 +535,8 @@ func TestFailNext(t *testing.T) {
 
 	t.Run("the next requests fail with the chosen status, then the endpoint works", func(t *testing.T) {
 		srv, client := newServer(t)
-		require.NoError(t, srv.FailNext(khiputest.EndpointPaymentsCreate, http.StatusServiceUnavailable, 1))
-		require.NoError(t, srv.FailNext(khiputest.EndpointPaymentsCreate, http.StatusBadGateway, 1))
+		srv.FailNext(khiputest.EndpointPaymentsCreate, http.StatusServiceUnavailable, 1)
+		srv.FailNext(khiputest.EndpointPaymentsCreate, http.StatusBadGateway, 1)
 		params := &khipu.PaymentCreateParams{Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1000)}
 
 		_, err := client.Payments.Create(ctx, params)
@@ -567,8 +567,8 @@ func TestFailNext(t *testing.T) {
 
 	t.Run("a 400 and a 403 are Khipu's JSON errors", func(t *testing.T) {
 		srv, client := newServer(t)
-		require.NoError(t, srv.FailNext(khiputest.EndpointBanksList, http.StatusBadRequest, 1))
-		require.NoError(t, srv.FailNext(khiputest.EndpointBanksList, http.StatusForbidden, 1))
+		srv.FailNext(khiputest.EndpointBanksList, http.StatusBadRequest, 1)
+		srv.FailNext(khiputest.EndpointBanksList, http.StatusForbidden, 1)
 		_, err := client.Banks.List(ctx)
 		var ve *khipu.ValidationError
 		assert.ErrorAs(t, err, &ve)
@@ -583,17 +583,26 @@ func TestFailNext(t *testing.T) {
 		client, err := khipu.NewClient(receiverID, secret, khipu.WithBaseURL(srv.URL()),
 			khipu.WithRetry(khipu.RetryPolicy{MaxRetries: 2, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
 		require.NoError(t, err)
-		require.NoError(t, srv.FailNext(khiputest.EndpointBanksList, http.StatusServiceUnavailable, 1))
+		srv.FailNext(khiputest.EndpointBanksList, http.StatusServiceUnavailable, 1)
 		_, err = client.Banks.List(ctx)
 		require.NoError(t, err)
 		assert.Len(t, srv.Requests(), 2)
 	})
 
-	t.Run("misuse is an error, not a panic", func(t *testing.T) {
+	t.Run("misuse panics with a message that says what is wrong", func(t *testing.T) {
 		srv, _ := newServer(t)
-		assert.Error(t, srv.FailNext("GET /nope", 503, 1))
-		assert.Error(t, srv.FailNext(khiputest.EndpointBanksList, 200, 1))
-		assert.Error(t, srv.FailNext(khiputest.EndpointBanksList, 503, 0))
+		assert.PanicsWithValue(t, `khiputest: FailNext with unknown endpoint "GET /nope"; use one of the Endpoint constants, e.g. EndpointPaymentsCreate`,
+			func() { srv.FailNext("GET /nope", 503, 1) })
+		assert.PanicsWithValue(t, `khiputest: FailNext with unknown endpoint "/banks"; use one of the Endpoint constants, e.g. EndpointPaymentsCreate`,
+			func() { srv.FailNext("/banks", 503, 1) }, "a path is not an endpoint")
+		assert.PanicsWithValue(t, "khiputest: FailNext with status 200, which is not an HTTP error status (400-599)",
+			func() { srv.FailNext(khiputest.EndpointBanksList, 200, 1) })
+		assert.PanicsWithValue(t, "khiputest: FailNext with status 302, which is not an HTTP error status (400-599)",
+			func() { srv.FailNext(khiputest.EndpointBanksList, 302, 1) })
+		assert.PanicsWithValue(t, "khiputest: FailNext with times 0; want at least 1",
+			func() { srv.FailNext(khiputest.EndpointBanksList, 503, 0) })
+		_, err := newClient(t, srv, receiverID, secret).Banks.List(ctx)
+		assert.NoError(t, err, "nothing was injected")
 	})
 }
 

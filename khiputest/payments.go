@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -69,7 +70,7 @@ func (s *Server) createPayment(c *call) response {
 	errs := c.validate(rs)
 	p := c.params
 	if errs == nil {
-		errs = crossCheckPayment(p)
+		errs = crossCheckPayment(p, s.currencies)
 	}
 	if errs != nil {
 		return validationResponse(errs)
@@ -97,10 +98,15 @@ func (s *Server) createPayment(c *call) response {
 }
 
 // crossCheckPayment checks what depends on more than one parameter of a
-// valid create-payment request.
-func crossCheckPayment(p url.Values) []fieldError {
+// valid create-payment request, or on the account, which collects in
+// currencies.
+func crossCheckPayment(p url.Values, currencies []string) []fieldError {
 	var errs []fieldError
 	currency := p.Get("currency")
+	if !slices.Contains(currencies, currency) {
+		errs = append(errs, fieldError{"currency", "this collection account does not collect in " + currency +
+			"; it collects in " + strings.Join(currencies, ", ")})
+	}
 	amt, _ := parseAmount(p.Get("amount"))
 	if msg := precision(currency, amt); msg != "" {
 		errs = append(errs, fieldError{"amount", msg})
@@ -200,6 +206,9 @@ func (s *Server) confirmPayment(c *call) response {
 func (s *Server) refundPayment(c *call) response {
 	if errs := c.validate(rules{"amount": optional(positiveAmount).as(kindNumber)}); errs != nil {
 		return validationResponse(errs)
+	}
+	if !s.refunds {
+		return errorResponse(http.StatusForbidden, "this collection account does not collect in a Khipu account: it cannot refund")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

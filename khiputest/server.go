@@ -168,6 +168,9 @@ type Server struct {
 	apiKey   string             // what v3 requests carry in x-api-key
 	owner    *account           // the account NewServer was given: the one apiKey acts as
 
+	currencies []string // what every account collects in (WithCurrencies)
+	refunds    bool     // whether accounts may refund (WithRefunds)
+
 	mu        sync.Mutex
 	accounts  map[string]*account // by receiver id
 	payments  map[string]*payment // by payment id
@@ -190,42 +193,24 @@ func newAccount(id, secret, parent string) *account {
 	return &account{id: id, secret: secret, signer: sign.New(id, secret), parent: parent}
 }
 
-// ServerOption configures a Server built by NewServer.
-type ServerOption func(*serverConfig)
-
-// serverConfig is what the options of NewServer set.
-type serverConfig struct {
-	apiKey string
-}
-
-// WithAPIKey sets the API key the server's v3 endpoints accept in the
-// x-api-key header, e.g. one a program under test reads from its
-// configuration. Without it, the server makes up a random key (see APIKey).
-// It panics on an empty or blank key: a server that accepted requests
-// without a key would hide a client that forgets to send one.
-func WithAPIKey(key string) ServerOption {
-	if strings.TrimSpace(key) == "" {
-		panic("khiputest: WithAPIKey with an empty key")
-	}
-	return func(c *serverConfig) { c.apiKey = key }
-}
-
 // NewServer starts an in-memory Khipu on loopback whose collection account
 // is receiverID with secret: v2 requests signed with them and v3 requests
 // carrying APIKey act as that account. Close it when done.
 func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
-	cfg := serverConfig{apiKey: randomString(32, lowerDigits)}
+	cfg := defaultConfig()
 	for _, opt := range opts {
 		opt(&cfg)
 	}
 	s := &Server{
-		apiKey:    cfg.apiKey,
-		owner:     newAccount(receiverID, secret, ""),
-		accounts:  make(map[string]*account),
-		payments:  make(map[string]*payment),
-		byToken:   make(map[string]*payment),
-		faults:    make(map[string][]int),
-		receivers: 100000,
+		apiKey:     cfg.apiKey,
+		currencies: cfg.currencies,
+		refunds:    cfg.refunds,
+		owner:      newAccount(receiverID, secret, ""),
+		accounts:   make(map[string]*account),
+		payments:   make(map[string]*payment),
+		byToken:    make(map[string]*payment),
+		faults:     make(map[string][]int),
+		receivers:  100000,
 	}
 	s.accounts[receiverID] = s.owner
 

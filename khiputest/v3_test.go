@@ -29,9 +29,9 @@ import (
 
 const apiKey = "test-api-key"
 
-func newV3Server(t *testing.T) *khiputest.Server {
+func newV3Server(t *testing.T, opts ...khiputest.ServerOption) *khiputest.Server {
 	t.Helper()
-	srv := khiputest.NewServer(receiverID, secret, khiputest.WithAPIKey(apiKey))
+	srv := khiputest.NewServer(receiverID, secret, append(opts, khiputest.WithAPIKey(apiKey))...)
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -272,7 +272,7 @@ func firstBank(t *testing.T, raw []byte) []byte {
 }
 
 func TestV3CreatePaymentAnswersLikeKhipu(t *testing.T) {
-	srv := newV3Server(t)
+	srv := newV3Server(t, khiputest.WithCurrencies("CLP", "USD"))
 	a := v3Call(t, srv, http.MethodPost, "/v3/payments", v3Order)
 	require.Equal(t, http.StatusOK, a.status, "%s", a.raw)
 	assert.Equal(t, sorted(realKeys(t, "v3-payment-created-khiputools-1.json")), sorted(keysIn(t, a.raw)), "no webpay_url")

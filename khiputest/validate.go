@@ -85,8 +85,10 @@ func oneOf(allowed ...string) check {
 	}
 }
 
-// currencies are the currencies khiputest accepts.
-var currencies = []string{"CLP", "USD", "ARS", "BOB", "EUR"}
+// currencies are the currencies Khipu collects in, as its API v3
+// description lists them; an account collects in some of them (see
+// WithCurrencies).
+var currencies = []string{"CLP", "CLF", "ARS", "PEN", "MXN", "USD", "EUR", "BOB", "COP"}
 
 func currencyCode(v string) string {
 	if !slices.Contains(currencies, v) {

@@ -23,15 +23,39 @@ type payment struct {
 	refunded             amount // the sum of its refunds
 }
 
-// The states a payment goes through here.
+// The states a payment goes through on its own here; SetStatus puts it in
+// the others.
 const (
-	statusPending = "pending"
-	statusDone    = "done"
+	statusPending   = "pending"
+	statusVerifying = "verifying"
+	statusDone      = "done"
 
 	detailPending  = "pending"
 	detailNormal   = "normal"
 	detailReversed = "reversed" // refunded in full
 )
+
+// collected reports whether Khipu collected p's money, so that it can be
+// confirmed or refunded: done, and neither rejected by the payer nor paid
+// outside Khipu.
+func (p *payment) collected() bool {
+	return p.status == statusDone && (p.statusDetail == detailNormal || p.statusDetail == detailReversed)
+}
+
+// expired reports whether p is pending past its expires_date: it can no
+// longer be paid.
+func (p *payment) expired() bool {
+	return p.status == statusPending && !p.expires.IsZero() && !time.Now().Before(p.expires)
+}
+
+// state is p's status and detail, for messages and the payment page:
+// "pending", "done (reversed)".
+func (p *payment) state() string {
+	if p.statusDetail == p.status {
+		return p.status
+	}
+	return p.status + " (" + p.statusDetail + ")"
+}
 
 // createPaymentParams are the parameters of POST /payments and how each is
 // checked.
@@ -175,7 +199,7 @@ func (s *Server) deletePayment(c *call) response {
 		return resp
 	}
 	if p.status != statusPending {
-		return validationResponse([]fieldError{{"payment_id", "only a pending payment can be deleted; this one is " + p.status}})
+		return validationResponse([]fieldError{{"payment_id", "only a pending payment can be deleted; this one is " + p.state()}})
 	}
 	p.deleted = true
 	return ok(success{Message: "payment deleted"})
@@ -192,8 +216,8 @@ func (s *Server) confirmPayment(c *call) response {
 		return resp
 	}
 	switch {
-	case p.status != statusDone:
-		return validationResponse([]fieldError{{"payment_id", "only a paid payment can be confirmed; this one is " + p.status}})
+	case !p.collected():
+		return validationResponse([]fieldError{{"payment_id", "only a payment paid through Khipu can be confirmed; this one is " + p.state()}})
 	case p.confirmed:
 		return validationResponse([]fieldError{{"payment_id", "the payment is already confirmed"}})
 	case p.refunded == p.amount:
@@ -223,8 +247,8 @@ func (s *Server) refundPayment(c *call) response {
 	}
 	decimals := precision(p.params.Get("currency"), refund)
 	switch {
-	case p.status != statusDone:
-		return validationResponse([]fieldError{{"payment_id", "only a paid payment can be refunded; this one is " + p.status}})
+	case !p.collected():
+		return validationResponse([]fieldError{{"payment_id", "only a payment paid through Khipu can be refunded; this one is " + p.state()}})
 	case p.confirmed:
 		return validationResponse([]fieldError{{"payment_id", "the payment is confirmed: refunds end at settlement"}})
 	case remaining == 0:
@@ -397,7 +421,7 @@ func (p *payment) view(base string, v3 bool) paymentView {
 		noDetails := ""
 		v.Discount, v.ThirdPartyAuthorizationDetails = amount(0).json(true), &noDetails
 	}
-	if p.status == statusDone {
+	if !p.conciliation.IsZero() { // paid
 		v.ConciliationDate = date(p.conciliation)
 		v.ReceiptURL = base + "/receipts/" + p.id + ".pdf"
 		v.Bank, v.BankID = testBank.Name, testBank.BankID

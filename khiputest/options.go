@@ -14,6 +14,7 @@ type serverConfig struct {
 	apiKey     string
 	currencies []string
 	refunds    bool
+	async      bool
 }
 
 // defaultConfig is a server's configuration before its options: a Chilean
@@ -61,4 +62,22 @@ func WithCurrencies(codes ...string) ServerOption {
 // a 403. Without it, refunds are allowed.
 func WithRefunds(allowed bool) ServerOption {
 	return func(c *serverConfig) { c.refunds = allowed }
+}
+
+// WithAsyncNotifications makes Pay and Notify return at once, as a payer's
+// browser does not wait for the shop's notify_url at Khipu: a nil error no
+// longer means the notification was delivered. The notification is POSTed
+// from a goroutine of its own, and POSTed again while the shop answers
+// anything but 2xx or cannot be reached, as Khipu does, waiting 10 ms, then
+// twice as long each time up to 1 s (Khipu's own waits are longer and not
+// published). A later Notify of the same payment replaces a notification
+// still being retried; Close ends them all. WaitNotified waits for the
+// shop's 2xx.
+//
+// Without it, Pay and Notify POST the notification once and return when the
+// shop has answered, with an error unless it answered 2xx: simpler to test
+// with, but "paid right after Pay" is then true by construction, while at
+// Khipu the shop may learn of the payment after the payer is back.
+func WithAsyncNotifications() ServerOption {
+	return func(c *serverConfig) { c.async = true }
 }

@@ -1,33 +1,33 @@
 package khiputest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/khipu-go/khipu/internal/sign"
 )
 
-// Pay plays the payer and Khipu: it marks the pending (or verifying) payment
-// paymentID as done, as Khipu does once the transfer is reconciled, and then
-// POSTs Khipu's
-// notification to the payment's notify_url, waiting up to 30 s for the
-// answer, as Khipu does. The notification is the one of the payment's
-// notify_api_version: for 1.2 and 1.3, the form
+// Pay plays the payer and Khipu: it marks the pending (or verifying)
+// payment paymentID as done, as Khipu does once the transfer is reconciled,
+// and then POSTs Khipu's notification to the payment's notify_url, waiting
+// up to 30 s for the answer, as Khipu does. The notification is the one of
+// the payment's notify_api_version: for 1.2 and 1.3, the form
 // api_version=1.3&notification_token=...; for 3.0, the payment as signed
 // JSON (see the package documentation).
 //
 // It fails when there is no such payment or it is neither pending nor
-// verifying (already paid, deleted, or past its expires_date), and when the notification could not be
-// delivered or was answered with anything but a 2xx status; in that last case
-// the payment stays paid, as it does at Khipu, which would notify again later
-// (Notify does that).
+// verifying (already paid, deleted, or past its expires_date), and when the
+// notification could not be delivered or was answered with anything but a
+// 2xx status; in that last case the payment stays paid, as it does at Khipu,
+// which would notify again later (Notify does that).
+//
+// With WithAsyncNotifications, Pay returns once the payment is paid, and
+// the notification follows, retried until the shop answers 2xx: a nil error
+// then says nothing of the notification (WaitNotified waits for it).
 func (s *Server) Pay(paymentID string) error {
 	if err := s.closed(); err != nil {
 		return err
@@ -60,38 +60,33 @@ func (s *Server) Pay(paymentID string) error {
 // notification is not delivered, and when the payment is not done: Khipu
 // notifies a payment once it is done, whatever its status detail. A payment
 // without a notify_url is not notified, and Notify returns nil.
+//
+// With WithAsyncNotifications, Notify returns at once and the notification
+// is delivered as Pay's is, replacing one still being retried.
 func (s *Server) Notify(paymentID string) error {
+	s.mu.Lock()
 	if err := s.closed(); err != nil {
+		s.mu.Unlock()
 		return err
 	}
-	s.mu.Lock()
 	p := s.payments[paymentID]
 	if p == nil || p.deleted || p.status != statusDone {
 		s.mu.Unlock()
 		return fmt.Errorf("khiputest: payment %q is not done: Khipu notifies only payments that are done", paymentID)
 	}
-	notifyURL := p.params.Get("notify_url")
-	body, header := s.notification(p)
-	s.mu.Unlock()
-	if notifyURL == "" {
+	if !p.params.Has("notify_url") {
+		s.mu.Unlock()
 		return nil
 	}
-	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, notifyURL, bytes.NewReader(body))
-	if err != nil {
-		return &NotificationError{PaymentID: paymentID, URL: notifyURL, Err: err}
+	d := s.startDelivery(p)
+	if s.async {
+		s.wg.Add(1) // under s.mu, before Close can wait: see Close
+		s.mu.Unlock()
+		go s.retry(d)
+		return nil
 	}
-	req.Header = header
-	resp, err := s.notifier.Do(req)
-	if err != nil {
-		return &NotificationError{PaymentID: paymentID, URL: notifyURL, Err: err}
-	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return &NotificationError{PaymentID: paymentID, URL: notifyURL, StatusCode: resp.StatusCode, Body: strings.TrimSpace(string(answer))}
-	}
-	return nil
+	s.mu.Unlock()
+	return s.attempt(d)
 }
 
 // notification is p's notification as Khipu sends it now, body and
@@ -121,28 +116,6 @@ func (s *Server) closed() error {
 	}
 	return nil
 }
-
-// NotificationError is a notification that was not delivered: the shop's
-// notify_url could not be reached (Err), or answered with a status other
-// than 2xx. Khipu would notify again later.
-type NotificationError struct {
-	PaymentID  string
-	URL        string // the payment's notify_url
-	StatusCode int    // 0 when no answer arrived
-	Body       string // the start of the shop's answer
-	Err        error  // why no answer arrived
-}
-
-// Error says which payment's notification failed, where, and how.
-func (e *NotificationError) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("khiputest: notifying payment %s to %s: %v", e.PaymentID, e.URL, e.Err)
-	}
-	return fmt.Sprintf("khiputest: the notification of payment %s to %s was answered %d: %.200q", e.PaymentID, e.URL, e.StatusCode, e.Body)
-}
-
-// Unwrap returns why no answer arrived, if that is what happened.
-func (e *NotificationError) Unwrap() error { return e.Err }
 
 var paymentPage = template.Must(template.New("payment").Parse(`<!doctype html>
 <meta charset="utf-8">

@@ -20,7 +20,8 @@ type payment struct {
 	status, statusDetail string
 	conciliation         time.Time // when it was paid
 	deleted, confirmed   bool
-	refunded             amount // the sum of its refunds
+	refunded             amount      // the sum of its refunds
+	notify               notifyState // how its notifications went
 }
 
 // The states a payment goes through on its own here; SetStatus puts it in

@@ -168,8 +168,10 @@ type Server struct {
 	apiKey   string             // what v3 requests carry in x-api-key
 	owner    *account           // the account NewServer was given: the one apiKey acts as
 
-	currencies []string // what every account collects in (WithCurrencies)
-	refunds    bool     // whether accounts may refund (WithRefunds)
+	currencies []string       // what every account collects in (WithCurrencies)
+	refunds    bool           // whether accounts may refund (WithRefunds)
+	async      bool           // notifications are delivered by goroutines of their own (WithAsyncNotifications)
+	wg         sync.WaitGroup // those goroutines
 
 	mu        sync.Mutex
 	accounts  map[string]*account // by receiver id
@@ -178,6 +180,7 @@ type Server struct {
 	requests  []Request
 	faults    map[string][]int // by endpoint: statuses the next requests get
 	receivers int64            // receiver ids handed out by POST /receivers
+	notified  chan struct{}    // closed and replaced when a notification attempt ends
 }
 
 // account is a collection account the server knows: the one NewServer was
@@ -205,6 +208,8 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 		apiKey:     cfg.apiKey,
 		currencies: cfg.currencies,
 		refunds:    cfg.refunds,
+		async:      cfg.async,
+		notified:   make(chan struct{}),
 		owner:      newAccount(receiverID, secret, ""),
 		accounts:   make(map[string]*account),
 		payments:   make(map[string]*payment),
@@ -278,10 +283,13 @@ func (s *Server) V3URL() string { return s.srv.URL }
 func (s *Server) APIKey() string { return s.apiKey }
 
 // Close shuts the server down, waiting for the requests in flight. A
-// notification in flight is abandoned rather than waited for, and Pay and
-// Notify fail once the server is closed.
+// notification in flight or being retried is abandoned rather than waited
+// for, and Pay and Notify fail once the server is closed.
 func (s *Server) Close() {
-	s.stop()
+	s.mu.Lock()
+	s.stop() // under s.mu: no delivery starts after it (see Notify)
+	s.mu.Unlock()
+	s.wg.Wait()
 	s.srv.Close()
 	s.notifier.CloseIdleConnections()
 }

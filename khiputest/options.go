@@ -2,6 +2,7 @@ package khiputest
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -15,6 +16,7 @@ type serverConfig struct {
 	currencies []string
 	refunds    bool
 	async      bool
+	publicURL  string
 }
 
 // defaultConfig is a server's configuration before its options: a Chilean
@@ -80,4 +82,25 @@ func WithRefunds(allowed bool) ServerOption {
 // Khipu the shop may learn of the payment after the payer is back.
 func WithAsyncNotifications() ServerOption {
 	return func(c *serverConfig) { c.async = true }
+}
+
+// WithPublicURL makes the server one that the caller serves at rawURL, the
+// address shops and browsers reach it at (another container's view of it,
+// a tunnel): NewServer starts no listener, and the caller serves the Server,
+// an http.Handler, at the root of that URL, e.g. with http.Server. URL,
+// V3URL and the payment URLs point there, and v2 signatures are checked
+// against it, as Khipu checks them against its own address. cmd/khiputest
+// is served so.
+//
+// rawURL is an http or https URL with a host and no path, query or
+// fragment, such as "https://khipu.test:8443"; WithPublicURL panics on any
+// other.
+func WithPublicURL(rawURL string) ServerOption {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		panic(fmt.Sprintf("khiputest: WithPublicURL(%q): want an http or https URL with a host and no path, query or fragment", rawURL))
+	}
+	base := u.Scheme + "://" + u.Host
+	return func(c *serverConfig) { c.publicURL = base }
 }

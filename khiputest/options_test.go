@@ -2,7 +2,9 @@ package khiputest_test
 
 import (
 	"context"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -91,4 +93,75 @@ func TestWithRefundsFalseRefusesRefunds(t *testing.T) {
 		_, err := client.Payments.Refund(ctx, created.PaymentID, nil)
 		assert.NoError(t, err)
 	})
+}
+
+// tunnel is an HTTP client that reaches srv whatever address a URL names,
+// as a shop reaches a server through a tunnel or another container's name.
+func tunnel(srv *httptest.Server) *http.Client {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	return &http.Client{Transport: transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func TestWithPublicURLIsServedByTheCaller(t *testing.T) {
+	ctx := context.Background()
+	const public = "http://khipu.test:8090" // e.g. the name of its container
+	srv := khiputest.NewServer(receiverID, secret, khiputest.WithPublicURL(public+"/"), khiputest.WithAPIKey(apiKey))
+	defer srv.Close()
+	listener := httptest.NewServer(srv) // the caller serves it
+	defer listener.Close()
+	viaTunnel := tunnel(listener)
+
+	assert.Equal(t, public+khiputest.APIPath, srv.URL())
+	assert.Equal(t, public, srv.V3URL())
+
+	client, err := khipu.NewClient(receiverID, secret, khipu.WithBaseURL(srv.URL()), khipu.WithHTTPClient(viaTunnel))
+	require.NoError(t, err)
+	created, err := client.Payments.Create(ctx, &khipu.PaymentCreateParams{
+		Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1000), ReturnURL: "https://shop.example/back",
+	})
+	require.NoError(t, err, "signed for the public URL: accepted")
+	assert.Equal(t, public+"/payment/info/"+created.PaymentID, created.PaymentURL, "payment URLs point at the public URL")
+
+	t.Run("a request signed for the listener's own address is refused, as at Khipu", func(t *testing.T) {
+		direct, err := khipu.NewClient(receiverID, secret, khipu.WithBaseURL(listener.URL+khiputest.APIPath))
+		require.NoError(t, err)
+		_, err = direct.Banks.List(ctx)
+		var ae *khipu.AuthorizationError
+		assert.ErrorAs(t, err, &ae)
+	})
+
+	t.Run("the payment page is served there and pays", func(t *testing.T) {
+		resp, err := viaTunnel.PostForm(created.PaymentURL, nil)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
+		assert.Equal(t, "https://shop.example/back", resp.Header.Get("Location"))
+		p, err := client.Payments.Get(ctx, created.PaymentID)
+		require.NoError(t, err)
+		assert.Equal(t, khipu.StatusDone, p.Status)
+		assert.Equal(t, public+"/receipts/"+created.PaymentID+".pdf", p.ReceiptURL)
+	})
+
+	t.Run("v3 is served there too", func(t *testing.T) {
+		req, err := http.NewRequest(http.MethodGet, srv.V3URL()+"/v3/payments/"+created.PaymentID, nil)
+		require.NoError(t, err)
+		req.Header.Set("x-api-key", apiKey)
+		resp, err := viaTunnel.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+	})
+}
+
+func TestWithPublicURLPanicsOnWhatIsNotABaseURL(t *testing.T) {
+	for _, bad := range []string{
+		"", "khipu.test:8090", "/khipu", "ftp://khipu.test", "http://", "http://khipu.test/khipu",
+		"http://khipu.test?x=1", "http://khipu.test#top", "http://user:pw@khipu.test", "http://khipu test",
+	} {
+		assert.Panics(t, func() { khiputest.WithPublicURL(bad) }, "%q", bad)
+	}
+	assert.NotPanics(t, func() { khiputest.WithPublicURL("http://127.0.0.1:8090") })
 }

@@ -98,7 +98,7 @@ func (s *Server) notification(p *payment) ([]byte, http.Header) {
 		form := url.Values{"api_version": {version}, "notification_token": {p.token}}
 		return []byte(form.Encode()), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 	}
-	body := p.view(s.srv.URL, true).notification3()
+	body := p.view(s.base, true).notification3()
 	ms := time.Now().UnixMilli()
 	return body, http.Header{
 		"Content-Type": {jsonType},

@@ -119,7 +119,7 @@ func (s *Server) createPayment(c *call) response {
 	s.payments[pay.id] = pay
 	s.byToken[pay.token] = pay
 	s.mu.Unlock()
-	return ok(pay.created(s.srv.URL, c.v3))
+	return ok(pay.created(s.base, c.v3))
 }
 
 // crossCheckPayment checks what depends on more than one parameter of a
@@ -170,7 +170,7 @@ func (s *Server) getPayment(c *call) response {
 	if p == nil {
 		return resp
 	}
-	return ok(p.view(s.srv.URL, c.v3))
+	return ok(p.view(s.base, c.v3))
 }
 
 func (s *Server) getPaymentByToken(c *call) response {
@@ -186,7 +186,7 @@ func (s *Server) getPaymentByToken(c *call) response {
 	if !s.mayAccess(c.caller, p.receiver) {
 		return errorResponse(http.StatusForbidden, "the payment belongs to another collection account")
 	}
-	return ok(p.view(s.srv.URL, false))
+	return ok(p.view(s.base, false))
 }
 
 func (s *Server) deletePayment(c *call) response {

@@ -161,8 +161,10 @@ type Request struct {
 // Server is an in-memory Khipu API v2 and v3 on loopback. Create it with
 // NewServer and Close it when done.
 type Server struct {
-	srv      *httptest.Server
-	notifier *http.Client // POSTs notifications to notify_url
+	srv      *httptest.Server // nil with WithPublicURL: the caller serves it
+	handler  http.Handler     // what srv, or the caller, serves
+	base     string           // the URL shops and browsers reach the server at, without a trailing /
+	notifier *http.Client     // POSTs notifications to notify_url
 	ctx      context.Context
 	stop     context.CancelFunc // ends notifications in flight when the server closes
 	apiKey   string             // what v3 requests carry in x-api-key
@@ -199,6 +201,9 @@ func newAccount(id, secret, parent string) *account {
 // NewServer starts an in-memory Khipu on loopback whose collection account
 // is receiverID with secret: v2 requests signed with them and v3 requests
 // carrying APIKey act as that account. Close it when done.
+//
+// With WithPublicURL it starts no listener of its own: the caller serves
+// the Server, an http.Handler, at that URL.
 func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 	cfg := defaultConfig()
 	for _, opt := range opts {
@@ -254,9 +259,22 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 		// followed: following a 301 or 302 would turn the POST into a GET.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	s.srv = httptest.NewServer(mux) // last: it serves at once
+	s.handler = mux
+	if cfg.publicURL != "" {
+		s.base = cfg.publicURL
+		return s
+	}
+	s.srv = httptest.NewUnstartedServer(mux)
+	s.base = "http://" + s.srv.Listener.Addr().String()
+	s.srv.Start() // last: it serves at once
 	return s
 }
+
+// ServeHTTP serves Khipu's APIs and the payment pages, as the server does
+// on its own address: how a Server made with WithPublicURL is served, at the
+// root of that URL. A request whose path is below /api/2.0/ is API v2, below
+// /v3/ API v3, below /payment/info/ a payment page; any other is a 404.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // route serves the endpoints of one API version, and a 404 for any other
 // path below its root.
@@ -269,13 +287,15 @@ func (s *Server) route(mux *http.ServeMux, d *dialect, handlers map[string]handl
 }
 
 // URL returns the base URL of the API v2, to pass to khipu.WithBaseURL:
-// "http://127.0.0.1:<port>/api/2.0".
-func (s *Server) URL() string { return s.srv.URL + APIPath }
+// "http://127.0.0.1:<port>/api/2.0", or below the URL given to
+// WithPublicURL.
+func (s *Server) URL() string { return s.base + APIPath }
 
 // V3URL returns the base URL of the API v3: the server's root,
-// "http://127.0.0.1:<port>", as every v3 path starts with /v3 (Khipu's is
-// https://payment-api.khipu.com). Pass it to a v3 client as its base URL.
-func (s *Server) V3URL() string { return s.srv.URL }
+// "http://127.0.0.1:<port>" (or the URL given to WithPublicURL), as every v3
+// path starts with /v3 (Khipu's is https://payment-api.khipu.com). Pass it
+// to a v3 client as its base URL.
+func (s *Server) V3URL() string { return s.base }
 
 // APIKey returns the API key the v3 endpoints accept in the x-api-key
 // header: the one given to WithAPIKey, or a random one. Any other key, or
@@ -284,13 +304,16 @@ func (s *Server) APIKey() string { return s.apiKey }
 
 // Close shuts the server down, waiting for the requests in flight. A
 // notification in flight or being retried is abandoned rather than waited
-// for, and Pay and Notify fail once the server is closed.
+// for, and Pay and Notify fail once the server is closed. A Server made
+// with WithPublicURL has no listener to close: stop serving it first.
 func (s *Server) Close() {
 	s.mu.Lock()
 	s.stop() // under s.mu: no delivery starts after it (see Notify)
 	s.mu.Unlock()
 	s.wg.Wait()
-	s.srv.Close()
+	if s.srv != nil {
+		s.srv.Close()
+	}
 	s.notifier.CloseIdleConnections()
 }
 
@@ -499,8 +522,9 @@ func (s *Server) authenticate(d *dialect, r *http.Request, params url.Values) (*
 	// Khipu checks a signature against its own address, whatever Host the
 	// request carries: a client signs the URL it sends the request to, so a
 	// request sent through a proxy at another address fails, as at Khipu.
+	// Here that address is the public one (WithPublicURL), if any.
 	s.mu.Lock()
-	caller := s.signedBy(r.Header.Get("Authorization"), r.Method, s.srv.URL+r.URL.EscapedPath(), params)
+	caller := s.signedBy(r.Header.Get("Authorization"), r.Method, s.base+r.URL.EscapedPath(), params)
 	s.mu.Unlock()
 	if caller == nil {
 		return nil, errorResponse(http.StatusForbidden, "invalid credentials: the Authorization header is not a valid signature of this request")

@@ -351,20 +351,27 @@ func (s *Server) Requests() []Request {
 // meant to inject a failure and injected none would pass for the wrong
 // reason.
 func (s *Server) FailNext(endpoint string, status, times int) {
-	if !slices.Contains(endpoints, endpoint) {
-		panic(fmt.Sprintf("khiputest: FailNext with unknown endpoint %q; use one of the Endpoint constants, e.g. EndpointPaymentsCreate", endpoint))
-	}
-	if status < 400 || status > 599 {
-		panic(fmt.Sprintf("khiputest: FailNext with status %d, which is not an HTTP error status (400-599)", status))
-	}
-	if times < 1 {
-		panic(fmt.Sprintf("khiputest: FailNext with times %d; want at least 1", times))
+	if err := checkFault(endpoint, status, times); err != nil {
+		panic(err.Error())
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for range times {
 		s.faults[endpoint] = append(s.faults[endpoint], status)
 	}
+}
+
+// checkFault says what is wrong with FailNext's arguments, if anything.
+func checkFault(endpoint string, status, times int) error {
+	switch {
+	case !slices.Contains(endpoints, endpoint):
+		return fmt.Errorf("khiputest: FailNext with unknown endpoint %q; use one of the Endpoint constants, e.g. EndpointPaymentsCreate", endpoint)
+	case status < 400 || status > 599:
+		return fmt.Errorf("khiputest: FailNext with status %d, which is not an HTTP error status (400-599)", status)
+	case times < 1:
+		return fmt.Errorf("khiputest: FailNext with times %d; want at least 1", times)
+	}
+	return nil
 }
 
 var endpoints = []string{

@@ -46,12 +46,8 @@ var statusDetails = map[khipu.PaymentStatus][]khipu.StatusDetail{
 // as it now is. It fails when there is no such payment or it was deleted,
 // and when Khipu would not report that pair of status and detail.
 func (s *Server) SetStatus(paymentID string, status khipu.PaymentStatus, detail khipu.StatusDetail) error {
-	details, known := statusDetails[status]
-	if !known {
-		return fmt.Errorf("khiputest: SetStatus with status %q; Khipu's are pending, verifying and done", status)
-	}
-	if !slices.Contains(details, detail) {
-		return fmt.Errorf("khiputest: SetStatus with %s/%s; a %s payment has detail %v", status, detail, status, details)
+	if err := checkStatus(status, detail); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -75,6 +71,19 @@ func (s *Server) SetStatus(paymentID string, status khipu.PaymentStatus, detail 
 	}
 	if p.status != statusDone || p.statusDetail != detailNormal {
 		p.confirmed = false
+	}
+	return nil
+}
+
+// checkStatus says why Khipu would not report status with detail, if it
+// would not.
+func checkStatus(status khipu.PaymentStatus, detail khipu.StatusDetail) error {
+	details, known := statusDetails[status]
+	if !known {
+		return fmt.Errorf("khiputest: SetStatus with status %q; Khipu's are pending, verifying and done", status)
+	}
+	if !slices.Contains(details, detail) {
+		return fmt.Errorf("khiputest: SetStatus with %s/%s; a %s payment has detail %v", status, detail, status, details)
 	}
 	return nil
 }

@@ -80,7 +80,10 @@ func (s *Server) attempt(d *delivery) error {
 	body, header := s.notification(d.p)
 	s.mu.Unlock()
 
-	status, err := s.post(d.ctx, d.p.id, notifyURL, body, header)
+	status, answer, err := s.post(d.ctx, notifyURL, body, header)
+	if err != nil || status < 200 || status > 299 {
+		err = &NotificationError{PaymentID: d.p.id, URL: notifyURL, StatusCode: status, Body: answer, Err: err}
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -92,25 +95,24 @@ func (s *Server) attempt(d *delivery) error {
 	return err
 }
 
-// post sends a notification and returns the status the shop answered (0
-// when none arrived) and, unless it is 2xx, a *NotificationError.
-func (s *Server) post(ctx context.Context, paymentID, notifyURL string, body []byte, header http.Header) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, notifyURL, bytes.NewReader(body))
+// post sends body with header to target as Khipu sends its notifications:
+// a POST that waits up to 30 s for the answer, follows no redirect, and is
+// abandoned when ctx ends. It returns the answer's status and the start of
+// its body, or why no answer arrived.
+func (s *Server) post(ctx context.Context, target string, body []byte, header http.Header) (status int, answer string, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return 0, &NotificationError{PaymentID: paymentID, URL: notifyURL, Err: err}
+		return 0, "", err
 	}
 	req.Header = header
 	resp, err := s.notifier.Do(req)
 	if err != nil {
-		return 0, &NotificationError{PaymentID: paymentID, URL: notifyURL, Err: err}
+		return 0, "", err
 	}
 	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	start, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.StatusCode, &NotificationError{PaymentID: paymentID, URL: notifyURL, StatusCode: resp.StatusCode, Body: strings.TrimSpace(string(answer))}
-	}
-	return resp.StatusCode, nil
+	return resp.StatusCode, strings.TrimSpace(string(start)), nil
 }
 
 // WaitNotified waits until the shop has answered 2xx to the latest

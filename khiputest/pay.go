@@ -20,7 +20,8 @@ import (
 // JSON (see the package documentation).
 //
 // It fails when there is no such payment or it is neither pending nor
-// verifying (already paid, deleted, or past its expires_date), and when the
+// verifying (already paid, deleted, refused by the payer, or past its
+// expires_date), and when the
 // notification could not be delivered or was answered with anything but a
 // 2xx status; in that last case the payment stays paid, as it does at Khipu,
 // which would notify again later (Notify does that).
@@ -41,9 +42,13 @@ func (s *Server) Pay(paymentID string) error {
 	case p.deleted:
 		s.mu.Unlock()
 		return fmt.Errorf("khiputest: payment %s was deleted", paymentID)
-	case p.status != statusPending && p.status != statusVerifying:
+	case p.status == statusVerifying: // the transfer is being verified: Pay completes it
+	case p.status != statusPending:
 		s.mu.Unlock()
 		return fmt.Errorf("khiputest: payment %s is %s, not pending", paymentID, p.state())
+	case p.statusDetail != detailPending: // refused by the payer (SetStatus)
+		s.mu.Unlock()
+		return fmt.Errorf("khiputest: payment %s is %s and can no longer be paid", paymentID, p.statusDetail)
 	case p.expired():
 		s.mu.Unlock()
 		return fmt.Errorf("khiputest: payment %s expired at %s", paymentID, p.expires.Format(time.RFC3339))
@@ -132,8 +137,8 @@ var paymentPage = template.Must(template.New("payment").Parse(`<!doctype html>
 type pageData struct {
 	ID, Subject, Amount, Currency string
 	State                         string // "pending", "verifying", "done (reversed)", "expired since ..."
-	Pending                       bool   // not paid yet: the payer may still cancel
-	Payable                       bool   // pending and not expired: the payer may pay
+	Pending                       bool   // not paid: the payer may still cancel
+	Payable                       bool   // pending, not refused and not expired: the payer may pay
 	ReturnURL, CancelURL          string
 }
 
@@ -147,7 +152,8 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) {
 	if p != nil && !p.deleted {
 		data = pageData{
 			ID: p.id, Subject: p.params.Get("subject"), Amount: p.amount.String(), Currency: p.params.Get("currency"),
-			State: p.state(), Pending: p.status == statusPending, Payable: p.status == statusPending && !p.expired(),
+			State: p.state(), Pending: p.status == statusPending,
+			Payable:   p.status == statusPending && p.statusDetail == detailPending && !p.expired(),
 			ReturnURL: p.params.Get("return_url"), CancelURL: p.params.Get("cancel_url"),
 		}
 		if p.expired() {

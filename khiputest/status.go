@@ -10,11 +10,12 @@ import (
 
 // statusDetails are the status details SetStatus takes with each status.
 // Khipu documents the statuses and the details but not which go together;
-// these are the plausible pairs: a payment not yet paid is pending, one
-// whose transfer is being verified has no detail yet or a normal one, and
-// a finished payment is done with the detail that says how it finished.
+// these are the plausible pairs: a payment not yet paid is pending, and
+// stays so when the payer refuses it; one whose transfer is being verified
+// has no detail yet or a normal one; and a finished payment is done with
+// the detail that says how it finished.
 var statusDetails = map[khipu.PaymentStatus][]khipu.StatusDetail{
-	khipu.StatusPending:   {khipu.StatusDetailPending},
+	khipu.StatusPending:   {khipu.StatusDetailPending, khipu.StatusDetailRejectedByPayer, khipu.StatusDetailMarkedAsAbuse},
 	khipu.StatusVerifying: {khipu.StatusDetailPending, khipu.StatusDetailNormal},
 	khipu.StatusDone: {
 		khipu.StatusDetailNormal, khipu.StatusDetailMarkedPaidByReceiver, khipu.StatusDetailRejectedByPayer,
@@ -27,15 +28,19 @@ var statusDetails = map[khipu.PaymentStatus][]khipu.StatusDetail{
 // every state Khipu documents:
 //
 //   - pending/pending: not paid yet.
+//   - pending/rejected-by-payer or done/rejected-by-payer: the payer
+//     declared they will not pay.
+//   - pending/marked-as-abuse or done/marked-as-abuse: the payer declared
+//     they will not pay and that the charge was not asked for.
 //   - verifying/pending or verifying/normal: the payer transferred, Khipu
 //     is verifying the transfer. Pay still completes it.
 //   - done/normal: paid through Khipu, as Pay leaves it.
 //   - done/marked-paid-by-receiver: the merchant marked it paid by other
 //     means.
-//   - done/rejected-by-payer: the payer declared they will not pay.
-//   - done/marked-as-abuse: the payer declared they will not pay and that
-//     the charge was not asked for.
 //   - done/reversed: refunded in full.
+//
+// Only a pending/pending or verifying payment can be paid (Pay, the payment
+// page), and only a done one is notified (Notify).
 //
 // A payment paid (done/normal, marked-paid-by-receiver or reversed) has a
 // conciliation date and a payer's bank; any other has none. Only a

@@ -24,6 +24,8 @@ func TestSetStatusPutsAPaymentInEveryStateKhipuDocuments(t *testing.T) {
 		refundable bool
 	}{
 		{khipu.StatusPending, khipu.StatusDetailPending, false, false, false},
+		{khipu.StatusPending, khipu.StatusDetailRejectedByPayer, false, false, false},
+		{khipu.StatusPending, khipu.StatusDetailMarkedAsAbuse, false, false, false},
 		{khipu.StatusVerifying, khipu.StatusDetailPending, false, false, false},
 		{khipu.StatusVerifying, khipu.StatusDetailNormal, false, false, false},
 		{khipu.StatusDone, khipu.StatusDetailNormal, true, true, true},
@@ -63,6 +65,12 @@ func TestSetStatusPutsAPaymentInEveryStateKhipuDocuments(t *testing.T) {
 		assert.Equal(t, khipu.StatusDetailNormal, p.StatusDetail)
 	})
 
+	t.Run("a payment the payer refused cannot be paid", func(t *testing.T) {
+		created := mustCreate(t, client)
+		require.NoError(t, srv.SetStatus(created.PaymentID, khipu.StatusPending, khipu.StatusDetailRejectedByPayer))
+		assert.ErrorContains(t, srv.Pay(created.PaymentID), "is rejected-by-payer and can no longer be paid")
+	})
+
 	t.Run("a payment set back to pending can be paid and deleted again", func(t *testing.T) {
 		created := mustCreate(t, client)
 		require.NoError(t, srv.Pay(created.PaymentID))
@@ -100,6 +108,7 @@ func TestSetStatusPutsAPaymentInEveryStateKhipuDocuments(t *testing.T) {
 		}{
 			{khipu.StatusPending, khipu.StatusDetailNormal},
 			{khipu.StatusPending, khipu.StatusDetailReversed},
+			{khipu.StatusPending, khipu.StatusDetailMarkedPaidByReceiver},
 			{khipu.StatusVerifying, khipu.StatusDetailReversed},
 			{khipu.StatusDone, khipu.StatusDetailPending},
 			{"paid", khipu.StatusDetailNormal},
@@ -191,4 +200,10 @@ func TestThePaymentPageShowsThePaymentAsItIs(t *testing.T) {
 
 	require.NoError(t, srv.SetStatus(created.PaymentID, khipu.StatusDone, khipu.StatusDetailReversed))
 	assert.Contains(t, page(t, created.PaymentURL), "is <strong>done (reversed)</strong>")
+
+	require.NoError(t, srv.SetStatus(created.PaymentID, khipu.StatusPending, khipu.StatusDetailRejectedByPayer))
+	html = page(t, created.PaymentURL)
+	assert.Contains(t, html, "is <strong>pending (rejected-by-payer)</strong>")
+	assert.NotContains(t, html, payButton, "refused: it cannot be paid")
+	assert.Contains(t, html, cancelLink)
 }

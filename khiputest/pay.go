@@ -16,8 +16,8 @@ import (
 // and then POSTs Khipu's notification to the payment's notify_url, waiting
 // up to 30 s for the answer, as Khipu does. The notification is the one of
 // the payment's notify_api_version: for 1.2 and 1.3, the form
-// api_version=1.3&notification_token=...; for 3.0, the payment as signed
-// JSON (see the package documentation).
+// api_version=1.3&notification_token=... (1.2 when it asked for 1.2); for
+// 3.0, the payment as signed JSON (see the package documentation).
 //
 // It fails when there is no such payment or it is neither pending nor
 // verifying (already paid, deleted, refused by the payer, or past its

@@ -7,9 +7,12 @@
 // The server checks every request as Khipu does: the v2 Authorization
 // signature (403 with Khipu's JSON error when it is wrong) or the v3
 // x-api-key header (401 when it is missing or wrong), the parameters (400
-// with field errors: required fields, amount format, booleans, dates, URLs),
-// and who may see what (a payment or a merchant of another account is a 403).
-// It keeps payments in memory through their life — pending, paid (Pay),
+// with field errors: required fields, amount format, booleans, dates, URLs,
+// and the currencies the account collects in), and who may see what (a
+// payment or a merchant of another account is a 403). It accepts what
+// Khipu's own official clients send: the PHP client's dates without a colon
+// in the offset (2026-12-03T00:55:00+0000) and its booleans as 1 and 0. It
+// keeps payments in memory through their life — pending, paid (Pay),
 // deleted, confirmed, refunded — and answers the notification-token lookup a
 // shop makes when Khipu notifies it. Pay plays the payer: it marks a payment
 // done and POSTs Khipu's notification to the payment's notify_url.
@@ -18,13 +21,91 @@
 //	defer srv.Close()
 //	client, _ := khipu.NewClient("12345", "test-secret", khipu.WithBaseURL(srv.URL()))
 //
-// Every payment also has a payment page at its payment_url, with a "Pay"
-// button that pays it and sends the browser to its return_url, so that a shop
-// can be tried by hand without a Khipu account.
+// The account is Chilean: it collects in CLP only (WithCurrencies sets
+// others) and may refund (WithRefunds(false) makes it an account that
+// cannot).
 //
-// FailNext makes the next requests to an endpoint fail with a chosen status,
-// to test a caller's error handling; Requests returns what the server
-// received, to assert what a caller sent.
+// Every payment also has a payment page at its payment_url that shows the
+// payment as it is, with a "Pay" button that pays it and sends the browser
+// to its return_url while it can be paid, and a link to its cancel_url while
+// it is not paid, so that a shop can be tried by hand without a Khipu
+// account.
+//
+// # Failure paths
+//
+// A shop's tests should see what goes wrong at Khipu too:
+//
+//   - WithAsyncNotifications makes Pay return before the shop is notified,
+//     as at Khipu, and retries the notification while the shop answers
+//     anything but 2xx; WaitNotified waits for the shop's 2xx. Without it,
+//     Pay and Notify deliver once and return the shop's refusal as an error.
+//   - SetStatus puts a payment in any status and detail Khipu documents
+//     (verifying, rejected-by-payer, marked-as-abuse, reversed...), and
+//     Notify sends its notification again as it now is.
+//   - FailNext makes the next requests to an endpoint fail with a chosen
+//     status (Khipu's JSON error, or a proxy's HTML page), to test a caller's
+//     error handling; Requests returns what the server received, to assert
+//     what a caller sent.
+//
+// # Shops in other languages
+//
+// cmd/khiputest runs this server as a program, with a control API over HTTP
+// (ControlHandler) that pays, notifies, sets statuses, fails the next
+// requests and lists them, for tests that cannot call Go. WithPublicURL
+// makes a Server that the caller serves (ServeHTTP) at an address of its
+// own, such as another container's name or a tunnel.
+//
+// # What it does differently from Khipu
+//
+// A test that passes against khiputest proves what it checks, and no more.
+// This server differs from Khipu where Khipu is not documented or cannot be
+// played in memory:
+//
+//   - Error messages are its own, in English; the statuses, the error body's
+//     shape and the fields named match Khipu's. Test a shop's handling by
+//     status and field, not by message.
+//   - It is stricter where Khipu's documentation is vague: it refuses an
+//     optional parameter sent empty, an unknown parameter and one sent twice,
+//     which Khipu may ignore. It takes dates in RFC 3339 and PHP's ISO 8601
+//     forms only, and amounts with at most 4 decimals (none in CLP); it does
+//     not know the decimals of other currencies, nor minimum or maximum
+//     amounts of a payment (banks' min_amount is listed, not enforced).
+//   - A refund by an account WithRefunds(false) is a 403; Khipu's answer is
+//     not documented.
+//   - Nothing happens on its own: a payment is paid only by Pay, its page or
+//     the control API, never moves to verifying but through SetStatus, stays
+//     pending past its expires_date (it just cannot be paid), is never
+//     settled (confirm_timeout_date is not enforced) and never leaves the
+//     store. Which status goes with which detail is not documented by
+//     Khipu: SetStatus takes the plausible pairs it lists.
+//   - Khipu notifies a payment once it is reconciled; here Pay does that, and
+//     Notify sends the notification of any payment that is done, whatever
+//     its detail, so that a shop's refusal can be tested. Without
+//     WithAsyncNotifications a notification is sent once, synchronously;
+//     with it, it is retried after 10 ms, doubling up to 1 s, until
+//     answered, while Khipu retries on a schedule it does not publish (for
+//     up to two days, says its v3 description). A notification 1.2 is
+//     1.3's form with api_version=1.2, and notification tokens never
+//     expire.
+//   - A paid payment always has the same payer: DemoBank, "Test Payer"
+//     (unless payer_name was sent), 11.111.111-1, account 000012345678,
+//     paid by simplified_transfer; its receipt_url leads nowhere and
+//     attachment_urls is empty. No e-mail is sent (send_email,
+//     send_reminders).
+//   - The banks and payment methods are fixed lists; GET /v3/predict
+//     answers from a fixed limit; integrator_fee and collect_account_uuid
+//     are checked for form only.
+//   - The payment page is one page for every method: there is no bank to
+//     choose, simplified_transfer_url, transfer_url and webpay_url lead to
+//     it, and app_url (khipu:///pos/<id>) opens nothing.
+//   - POST /receivers makes an account usable at once, with a random
+//     secret, that collects in the same currencies as the server's; in v3
+//     only the server's API key exists, acting for the account NewServer was
+//     given (and, as an integrator, for the accounts it created).
+//   - Which secret signs notifications 3.0 is not certain at Khipu: here it
+//     is the payment's collection account's secret.
+//   - It speaks plain HTTP, has no rate limits, no latency and no
+//     Retry-After, and forgets everything when closed.
 //
 // # API v3
 //
@@ -318,7 +399,7 @@ func (s *Server) Close() {
 }
 
 // Requests returns the API requests the server has received so far, oldest
-// first. Payment pages and notifications are not included.
+// first. Payment pages, the control API and notifications are not included.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -149,6 +149,9 @@ type controlRequest struct {
 func (s *Server) controlRequests(w http.ResponseWriter, _ *http.Request) {
 	list := []controlRequest{}
 	for _, r := range s.Requests() {
+		if r.Params == nil {
+			r.Params = url.Values{} // {} rather than null: a v3 POST has its parameters in body
+		}
 		list = append(list, controlRequest{
 			Method: r.Method, Path: r.Path, Endpoint: r.Endpoint, Params: r.Params, Body: string(r.Body),
 			Header: r.Header, ReceiverID: r.ReceiverID, Status: r.Status,
@@ -177,13 +180,23 @@ func controlRead(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-func controlJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", jsonType)
-	_ = json.NewEncoder(w).Encode(v)
+// controlJSON answers 200 with v.
+func controlJSON(w http.ResponseWriter, v any) { controlWrite(w, http.StatusOK, v) }
+
+// controlError answers status with {"error": message}.
+func controlError(w http.ResponseWriter, status int, message string) {
+	controlWrite(w, status, map[string]string{"error": message})
 }
 
-func controlError(w http.ResponseWriter, status int, message string) {
+// controlWrite answers status with v as JSON, with <, > and & as they are:
+// a shop's answer quoted in notify_error reads as the shop wrote it.
+func controlWrite(w http.ResponseWriter, status int, v any) {
+	body, err := plainJSON(v)
+	if err != nil { // a bug in this package: say so rather than send half an answer
+		http.Error(w, "khiputest: encoding the answer: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", jsonType)
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": message})
+	_, _ = w.Write(append(body, '\n'))
 }

@@ -27,7 +27,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -60,34 +59,26 @@ func TestMain(m *testing.M) {
 type program struct {
 	cmd    *exec.Cmd
 	banner map[string]string // what it printed: api_v2_url, secret...
-	stderr *lockedBuffer
-	exited chan struct{} // closed once it exited
-	err    error         // how it exited, once exited is closed
+	stderr string            // the file its stderr goes to
+	exited chan struct{}     // closed once it exited
+	err    error             // how it exited, once exited is closed
 }
 
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+// log is what the program wrote to stderr so far.
+func (p *program) log() string {
+	b, _ := os.ReadFile(p.stderr)
+	return string(b)
 }
 
 // start runs the program with args and waits until it has printed its
 // URLs and credentials; it is listening by then.
 func start(t *testing.T, args ...string) *program {
 	t.Helper()
-	p := &program{cmd: exec.Command(binary, args...), stderr: &lockedBuffer{}, exited: make(chan struct{})}
-	p.cmd.Stderr = p.stderr
+	p := &program{cmd: exec.Command(binary, args...), stderr: filepath.Join(t.TempDir(), "stderr"), exited: make(chan struct{})}
+	stderr, err := os.Create(p.stderr)
+	require.NoError(t, err)
+	defer stderr.Close() // the program has its own copy
+	p.cmd.Stderr = stderr
 	stdout, err := p.cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, p.cmd.Start())
@@ -119,9 +110,9 @@ func start(t *testing.T, args ...string) *program {
 	select {
 	case <-ready:
 	case <-p.exited:
-		t.Fatalf("the program exited before printing its URLs: %v; stderr: %s", p.err, p.stderr)
+		t.Fatalf("the program exited before printing its URLs: %v; stderr: %s", p.err, p.log())
 	case <-time.After(10 * time.Second):
-		t.Fatalf("the program did not start; stderr: %s", p.stderr)
+		t.Fatalf("the program did not start; stderr: %s", p.log())
 	}
 	return p
 }
@@ -406,7 +397,7 @@ func TestTheProgramServesAShopInAnyLanguage(t *testing.T) {
 
 	t.Run("SIGTERM stops it cleanly, after one log line per request", func(t *testing.T) {
 		require.NoError(t, p.stop(t), "exit code 0")
-		log := p.stderr.String()
+		log := p.log()
 		assert.Contains(t, log, "khiputest: stopped")
 		for _, line := range []string{
 			`POST /api/2\.0/payments 200 `, `POST /khiputest/payments/\w+/pay 200 `, `GET /api/2\.0/banks 403 `,

@@ -34,9 +34,10 @@ type notifyState struct {
 // delivery is one notification of a payment, attempted once (synchronous)
 // or until it is answered (asynchronous).
 type delivery struct {
-	p   *payment
-	n   int // p.notify.sent when it started
-	ctx context.Context
+	p      *payment
+	n      int // p.notify.sent when it started
+	ctx    context.Context
+	cancel context.CancelFunc // ends ctx once asynchronous retries are over; nil when synchronous
 }
 
 // startDelivery starts a new delivery of p's notification, ending the
@@ -50,7 +51,8 @@ func (s *Server) startDelivery(p *payment) *delivery {
 	d.n = p.notify.sent
 	p.notify.ok, p.notify.status, p.notify.err, p.notify.cancel = false, 0, nil, nil
 	if s.async {
-		d.ctx, p.notify.cancel = context.WithCancel(s.ctx)
+		d.ctx, d.cancel = context.WithCancel(s.ctx)
+		p.notify.cancel = d.cancel
 	}
 	return d
 }
@@ -59,6 +61,7 @@ func (s *Server) startDelivery(p *payment) *delivery {
 // failure, or until d is replaced or the server closed.
 func (s *Server) retry(d *delivery) {
 	defer s.wg.Done()
+	defer d.cancel()
 	wait := firstRetry
 	for s.attempt(d) != nil {
 		timer := time.NewTimer(wait)

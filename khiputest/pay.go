@@ -21,10 +21,10 @@ import (
 //
 // It fails when there is no such payment or it is neither pending nor
 // verifying (already paid, deleted, refused by the payer, or past its
-// expires_date), and when the
-// notification could not be delivered or was answered with anything but a
-// 2xx status; in that last case the payment stays paid, as it does at Khipu,
-// which would notify again later (Notify does that).
+// expires_date), and when the notification could not be delivered or was
+// answered with anything but a 2xx status; in that last case the payment
+// stays paid, as it does at Khipu, which would notify again later (Notify
+// does that).
 //
 // With WithAsyncNotifications, Pay returns once the payment is paid, and
 // the notification follows, retried until the shop answers 2xx: a nil error

@@ -162,25 +162,3 @@ func (s *Server) WaitNotified(ctx context.Context, paymentID string) error {
 		}
 	}
 }
-
-// NotificationError is a notification that was not delivered: the shop's
-// notify_url could not be reached (Err), or answered with a status other
-// than 2xx. Khipu would notify again later.
-type NotificationError struct {
-	PaymentID  string
-	URL        string // the payment's notify_url
-	StatusCode int    // 0 when no answer arrived
-	Body       string // the start of the shop's answer
-	Err        error  // why no answer arrived
-}
-
-// Error says which payment's notification failed, where, and how.
-func (e *NotificationError) Error() string {
-	if e.Err != nil {
-		return fmt.Sprintf("khiputest: notifying payment %s to %s: %v", e.PaymentID, e.URL, e.Err)
-	}
-	return fmt.Sprintf("khiputest: the notification of payment %s to %s was answered %d: %.200q", e.PaymentID, e.URL, e.StatusCode, e.Body)
-}
-
-// Unwrap returns why no answer arrived, if that is what happened.
-func (e *NotificationError) Unwrap() error { return e.Err }

@@ -24,8 +24,8 @@ type payment struct {
 	notify               notifyState // how its notifications went
 }
 
-// The states a payment goes through on its own here; SetStatus puts it in
-// the others.
+// The states the server's own code looks at; SetStatus puts a payment in
+// any state Khipu documents.
 const (
 	statusPending   = "pending"
 	statusVerifying = "verifying"

@@ -125,9 +125,6 @@ func (c *Client) call(ctx context.Context, method, path string, params, out any)
 	case len(values) > 0:
 		req.URL += "?" + values.Encode()
 	}
-	if m, ok := out.(interface{ missing() string }); ok {
-		req.Missing = m.missing
-	}
 	_, req.Secret = out.(*ReceiverCreated)
 	return c.rest.Do(ctx, req, out)
 }

@@ -2,6 +2,7 @@ package khipu
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -134,6 +135,9 @@ func (p *PaymentCreated) UnmarshalJSON(data []byte) error {
 	}
 	var strict wire.Strict
 	*p = w.createdURLs.created(strict.String("payment_id", w.PaymentID), data)
+	// Only the id is required: a payment that has one exists at Khipu,
+	// and an error about another field would hide it.
+	strict.Required("payment_id", p.PaymentID)
 	return strict.Err()
 }
 
@@ -153,15 +157,6 @@ func (w createdURLs) created(id string, raw []byte) PaymentCreated {
 		TransferURL: string(w.TransferURL), WebpayURL: string(w.WebpayURL), AppURL: string(w.AppURL),
 		ReadyForTerminal: bool(w.ReadyForTerminal), Raw: append(json.RawMessage(nil), raw...),
 	}
-}
-
-// missing names what a PaymentCreated cannot do without. Only the id: a
-// payment that has one exists at Khipu, and an error would hide it.
-func (p *PaymentCreated) missing() string {
-	if p.PaymentID == "" {
-		return "payment_id"
-	}
-	return ""
 }
 
 // Payment is a payment as Khipu reports it: API v2's GET /payments/{id} and
@@ -310,14 +305,8 @@ func (p *Payment) UnmarshalJSON(data []byte) error {
 		Discount:              looseAmount(w.Discount),
 		Raw:                   created.Raw,
 	}
+	strict.Required("payment_id", p.PaymentID)
 	return strict.Err()
-}
-
-func (p *Payment) missing() string {
-	if p.PaymentID == "" {
-		return "payment_id"
-	}
-	return ""
 }
 
 // strictAmount is the amount in raw, rounded to 4 decimals; what is wrong
@@ -378,23 +367,15 @@ func (r *ReceiverCreated) UnmarshalJSON(b []byte) error {
 	}
 	var strict wire.Strict
 	r.ReceiverID = strict.ID("receiver_id", w.ReceiverID)
-	r.Secret = strict.String("secret", w.Secret)
-	if err := strict.Err(); err != nil {
-		// The text of a wrong secret could be the secret itself: name
-		// the fields at fault, quote nothing.
-		return fmt.Errorf("receiver_id or secret of the wrong JSON type")
+	strict.Required("receiver_id", r.ReceiverID)
+	secret, err := wire.StrictString(w.Secret)
+	if err != nil {
+		// Not quoted: the odd value could be the secret itself.
+		strict.Fail("secret", errors.New("not a JSON string"))
 	}
-	return nil
-}
-
-func (r *ReceiverCreated) missing() string {
-	switch {
-	case r.ReceiverID == "":
-		return "receiver_id"
-	case r.Secret == "":
-		return "secret"
-	}
-	return ""
+	r.Secret = secret
+	strict.Required("secret", r.Secret)
+	return strict.Err()
 }
 
 // String shows the receiver id and hides the secret.

@@ -169,11 +169,11 @@ func TestPaymentDecodesKhipusDateAndIDForms(t *testing.T) {
 		receiverID string
 		expires    time.Time
 	}{
-		{"number and RFC 3339", `{"receiver_id": 985101, "expires_date": "2026-11-25T10:00:00Z"}`, "985101", time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)},
-		{"string and offset without colon", `{"receiver_id": "985101", "expires_date": "2026-11-25T07:00:00.123-0300"}`, "985101", time.Date(2026, 11, 25, 10, 0, 0, 123e6, time.UTC)},
-		{"null and empty", `{"receiver_id": null, "expires_date": ""}`, "", time.Time{}},
-		{"date only", `{"receiver_id": 1, "expires_date": "2026-11-25"}`, "1", time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)},
-		{"big receiver id kept exactly", `{"receiver_id": 123456789012345678901234567890}`, "123456789012345678901234567890", time.Time{}},
+		{"number and RFC 3339", `{"payment_id": "p1", "receiver_id": 985101, "expires_date": "2026-11-25T10:00:00Z"}`, "985101", time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)},
+		{"string and offset without colon", `{"payment_id": "p1", "receiver_id": "985101", "expires_date": "2026-11-25T07:00:00.123-0300"}`, "985101", time.Date(2026, 11, 25, 10, 0, 0, 123e6, time.UTC)},
+		{"null and empty", `{"payment_id": "p1", "receiver_id": null, "expires_date": ""}`, "", time.Time{}},
+		{"date only", `{"payment_id": "p1", "receiver_id": 1, "expires_date": "2026-11-25"}`, "1", time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)},
+		{"big receiver id kept exactly", `{"payment_id": "p1", "receiver_id": 123456789012345678901234567890}`, "123456789012345678901234567890", time.Time{}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -185,15 +185,17 @@ func TestPaymentDecodesKhipusDateAndIDForms(t *testing.T) {
 	}
 	// What a shop decides on is strict: an odd type there fails the call.
 	for _, bad := range []string{
-		`{"receiver_id": true}`,
-		`{"receiver_id": 12.5}`,
-		`{"amount": "1,000"}`,
-		`{"amount": -5}`,
-		`{"amount": true}`,
-		`{"status": 1}`,
-		`{"currency": ["CLP"]}`,
-		`{"transaction_id": {"id": 1}}`,
+		`{"payment_id": "p1", "receiver_id": true}`,
+		`{"payment_id": "p1", "receiver_id": 12.5}`,
+		`{"payment_id": "p1", "amount": "1,000"}`,
+		`{"payment_id": "p1", "amount": -5}`,
+		`{"payment_id": "p1", "amount": true}`,
+		`{"payment_id": "p1", "status": 1}`,
+		`{"payment_id": "p1", "currency": ["CLP"]}`,
+		`{"payment_id": "p1", "transaction_id": {"id": 1}}`,
 		`{"payment_id": 123}`,
+		`{"receiver_id": 1}`, // no payment_id: not a payment
+		`{"payment_id": ""}`,
 		`[]`,
 		`"a payment"`,
 	} {
@@ -202,19 +204,19 @@ func TestPaymentDecodesKhipusDateAndIDForms(t *testing.T) {
 	}
 	// Anything else of an odd type is its zero value.
 	for _, odd := range []string{
-		`{"expires_date": "next tuesday"}`,
-		`{"expires_date": 20261125}`,
-		`{"attachment_urls": "one"}`,
-		`{"attachment_urls": ""}`,
-		`{"out_of_date_conciliation": 0}`,
-		`{"ready_for_terminal": "false"}`,
-		`{"send_email": {}}`,
-		`{"subject": ["x"]}`,
-		`{"discount": "n/a"}`,
+		`{"payment_id": "p1", "expires_date": "next tuesday"}`,
+		`{"payment_id": "p1", "expires_date": 20261125}`,
+		`{"payment_id": "p1", "attachment_urls": "one"}`,
+		`{"payment_id": "p1", "attachment_urls": ""}`,
+		`{"payment_id": "p1", "out_of_date_conciliation": 0}`,
+		`{"payment_id": "p1", "ready_for_terminal": "false"}`,
+		`{"payment_id": "p1", "send_email": {}}`,
+		`{"payment_id": "p1", "subject": ["x"]}`,
+		`{"payment_id": "p1", "discount": "n/a"}`,
 	} {
 		var p khipu.Payment
 		require.NoError(t, json.Unmarshal([]byte(odd), &p), odd)
-		zero := khipu.Payment{Raw: p.Raw}
+		zero := khipu.Payment{PaymentID: "p1", Raw: p.Raw}
 		assert.Equal(t, zero, p, odd)
 	}
 }

@@ -84,7 +84,7 @@ func (s *Server) attempt(d *delivery) error {
 	s.mu.Unlock()
 
 	status, answer, err := s.post(d.ctx, notifyURL, body, header)
-	if err != nil || status < 200 || status > 299 {
+	if err != nil || !accepted(status) {
 		err = &NotificationError{PaymentID: d.p.id, URL: notifyURL, StatusCode: status, Body: answer, Err: err}
 	}
 
@@ -98,9 +98,9 @@ func (s *Server) attempt(d *delivery) error {
 	return err
 }
 
-// post sends body with header to target as Khipu sends its notifications:
-// a POST that waits up to 30 s for the answer, follows no redirect, and is
-// abandoned when ctx ends. It returns the answer's status and the start of
+// post sends body with header to target as Khipu sends its notifications
+// and callbacks: a POST that waits up to 30 s for the answer, follows no
+// redirect, and is abandoned when ctx ends (the server's, for a callback). It returns the answer's status and the start of
 // its body, or why no answer arrived.
 func (s *Server) post(ctx context.Context, target string, body []byte, header http.Header) (status int, answer string, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))

@@ -46,7 +46,7 @@ func (s *Server) Pay(paymentID string) error {
 	case p.status != statusPending:
 		s.mu.Unlock()
 		return fmt.Errorf("khiputest: payment %s is %s, not pending", paymentID, p.state())
-	case p.statusDetail != detailPending: // refused by the payer (SetStatus)
+	case p.statusDetail != detailPending: // refused by the payer (SetStatus), or a charge that failed (FailCharge)
 		s.mu.Unlock()
 		return fmt.Errorf("khiputest: payment %s is %s and can no longer be paid", paymentID, p.statusDetail)
 	case p.expired():
@@ -93,6 +93,10 @@ func (s *Server) Notify(paymentID string) error {
 	s.mu.Unlock()
 	return s.attempt(d)
 }
+
+// accepted reports whether status says a notification or callback was
+// accepted: Khipu takes any 2xx.
+func accepted(status int) bool { return status >= 200 && status <= 299 }
 
 // notification is p's notification as Khipu sends it now, body and
 // headers: a notification 3.0 is signed with the secret of the account the

@@ -22,6 +22,8 @@ type payment struct {
 	deleted, confirmed   bool
 	refunded             amount      // the sum of its refunds
 	notify               notifyState // how its notifications went
+
+	charge *charge // the charge intent that made it; nil for POST /payments
 }
 
 // The states the server's own code looks at; SetStatus puts a payment in
@@ -100,26 +102,34 @@ func (s *Server) createPayment(c *call) response {
 	if errs != nil {
 		return validationResponse(errs)
 	}
-	pay := &payment{
-		id:           randomString(12, lowerDigits),
-		token:        randomString(40, alnum),
-		receiver:     c.caller.id,
-		params:       cloneValues(p),
-		status:       statusPending,
-		statusDetail: detailPending,
-	}
-	pay.amount, _ = parseAmount(p.Get("amount"))
-	pay.expires, _ = parseDate(p.Get("expires_date"))
 	if c.v3 && p.Has("notify_url") && !p.Has("notify_api_version") {
 		// A v3 shop can only take notifications 3.0: v3 has no lookup
 		// by notification token.
-		pay.params.Set("notify_api_version", "3.0")
+		p.Set("notify_api_version", "3.0")
 	}
 	s.mu.Lock()
-	s.payments[pay.id] = pay
-	s.byToken[pay.token] = pay
+	pay := s.addPayment(c.caller.id, p)
 	s.mu.Unlock()
 	return ok(pay.created(s.base, c.v3))
+}
+
+// addPayment keeps a new pending payment of the account receiver, made with
+// params, the valid parameters of a create-payment request. s.mu must be
+// held.
+func (s *Server) addPayment(receiver string, params url.Values) *payment {
+	pay := &payment{
+		id:           randomString(12, lowerDigits),
+		token:        randomString(40, alnum),
+		receiver:     receiver,
+		params:       cloneValues(params),
+		status:       statusPending,
+		statusDetail: detailPending,
+	}
+	pay.amount, _ = parseAmount(params.Get("amount"))
+	pay.expires, _ = parseDate(params.Get("expires_date"))
+	s.payments[pay.id] = pay
+	s.byToken[pay.token] = pay
+	return pay
 }
 
 // crossCheckPayment checks what depends on more than one parameter of a
@@ -128,9 +138,8 @@ func (s *Server) createPayment(c *call) response {
 func crossCheckPayment(p url.Values, currencies []string) []fieldError {
 	var errs []fieldError
 	currency := p.Get("currency")
-	if !slices.Contains(currencies, currency) {
-		errs = append(errs, fieldError{"currency", "this collection account does not collect in " + currency +
-			"; it collects in " + strings.Join(currencies, ", ")})
+	if msg := collects(currencies, currency); msg != "" {
+		errs = append(errs, fieldError{"currency", msg})
 	}
 	amt, _ := parseAmount(p.Get("amount"))
 	if msg := precision(currency, amt); msg != "" {
@@ -149,6 +158,15 @@ func crossCheckPayment(p url.Values, currencies []string) []fieldError {
 		errs = append(errs, fieldError{"contract_url", "needs fixed_payer_personal_identifier"})
 	}
 	return errs
+}
+
+// collects says why an account that collects in currencies does not
+// collect in currency, or "".
+func collects(currencies []string, currency string) string {
+	if slices.Contains(currencies, currency) {
+		return ""
+	}
+	return "this collection account does not collect in " + currency + "; it collects in " + strings.Join(currencies, ", ")
 }
 
 // precision says what is wrong with a's decimals in currency, or "": the

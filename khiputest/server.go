@@ -157,6 +157,48 @@
 // bytes it received: re-encoding them gives other bytes and a signature that
 // does not match.
 //
+// # Automatic payments
+//
+// Khipu's Automatic Payments API v1 lives beside v3, below V3URL, with the
+// same API key and JSON rules: POST /v1/automatic-payment/subscription asks
+// for a debit mandate, GET /v1/automatic-payment/subscription/{id} reports
+// it, and POST /v1/automatic-payment/charge-intent charges it. Each
+// subscription has a mandate page at its redirect_url
+// (<V3URL>/pac-manager/<id>, as Khipu's are) with an "Authorize" button that
+// authorizes it and sends the browser to its return_url, and a link to its
+// cancel_url.
+//
+// A subscription starts DISABLED with customer_bank_code "no-bank" (Khipu
+// has three statuses, DISABLED, SIGNED and ENABLED, and one nobody has
+// signed must be one of them). AuthorizeSubscription plays the customer and
+// their bank: the subscription becomes ENABLED, and its status callback,
+// {"subscription_id": "...", "status": "enabled"}, is POSTed as JSON to its
+// notify_url. DisableSubscription disables it for good (callback
+// "disabled"). SignSubscription stops halfway: SIGNED is taken to mean
+// signed by the customer but not yet enabled by the bank, and Khipu's
+// callbacks report only enabled and disabled, so nothing is sent. Answers
+// write the status in upper case and customer_bank_code as a number in a
+// string ("8"), as Khipu's example does; callbacks write the status in lower
+// case, as Khipu's description does; developer is true, as for Khipu's
+// developer accounts. Callbacks are unsigned, as Khipu's are.
+//
+// A charge of an ENABLED subscription, for at least 1 and at most the
+// subscription's max_amount in its currency, makes a pending payment in the
+// same store as every other: visible through v2 and v3, paid by Pay and
+// notified by its notify_api_version (3.0 unless the charge asks for 1.3).
+// FailCharge makes a charge fail instead: its payment stays pending with
+// status_detail rejected-by-payer and can no longer be paid, and
+// {"subscription_id", "transaction_id", "error_message"} is POSTed as JSON
+// to the charge's error_response_url.
+//
+// Where Khipu's description is silent this server chooses, and a shop should
+// not rely on the choice: a charge of a subscription that is not ENABLED, or
+// that does not exist, is a 400 naming subscription_id (Khipu may answer
+// otherwise); a charge is in the subscription's currency (Khipu says a
+// charge is in the currency of the merchant's account); a failed charge's
+// payment is pending and rejected-by-payer; a disabled subscription is never
+// enabled again.
+//
 // A Server is safe for concurrent use.
 package khiputest
 
@@ -220,8 +262,8 @@ const maxRequestBody = 64 << 10
 type Request struct {
 	Method string // GET, POST or DELETE
 	// Path is the request's path below URL() for v2, e.g.
-	// "/payments/abc123def456", and below V3URL() for v3, e.g.
-	// "/v3/payments/abc123def456".
+	// "/payments/abc123def456", and below V3URL() for v3 and automatic
+	// payments, e.g. "/v3/payments/abc123def456".
 	Path     string
 	Endpoint string // the endpoint it matched, e.g. EndpointPaymentsGet; empty for none
 	// Params are the request's parameters: its query for GET and DELETE
@@ -264,6 +306,8 @@ type Server struct {
 	faults    map[string][]int // by endpoint: statuses the next requests get
 	receivers int64            // receiver ids handed out by POST /receivers
 	notified  chan struct{}    // closed and replaced when a notification attempt ends
+
+	subscriptions map[string]*subscription // automatic-payment mandates, by id
 }
 
 // account is a collection account the server knows: the one NewServer was
@@ -302,6 +346,8 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 		byToken:    make(map[string]*payment),
 		faults:     make(map[string][]int),
 		receivers:  100000,
+
+		subscriptions: make(map[string]*subscription),
 	}
 	s.accounts[receiverID] = s.owner
 
@@ -331,6 +377,7 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 	})
 	mux.HandleFunc("GET "+payPagePath+"{id}", s.paymentPage)
 	mux.HandleFunc("POST "+payPagePath+"{id}", s.payFromPage)
+	s.routeAutomaticPayments(mux)
 
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.notifier = &http.Client{
@@ -420,8 +467,9 @@ func (s *Server) Requests() []Request {
 // the next two requests, with 503 and then 502.
 //
 // In v2, a 400, 403 or 503 is answered with Khipu's JSON error for that
-// status; in v3, a 400, 401, 403, 404, 500 or 503. Any other status is
-// answered with an HTML page, as a proxy in front of Khipu would answer.
+// status; in v3 and automatic payments, a 400, 401, 403, 404, 500 or 503.
+// Any other status is answered with an HTML page, as a proxy in front of
+// Khipu would answer.
 //
 // A khipu.Client retries a read (GET) that fails with 502, 503 or 504, twice
 // by default: to make such a call fail, make times exceed its retries, or
@@ -462,6 +510,7 @@ var endpoints = []string{
 	EndpointV3BanksList, EndpointV3PaymentsCreate, EndpointV3PaymentsGet,
 	EndpointV3PaymentsDelete, EndpointV3PaymentsConfirm, EndpointV3PaymentsRefund,
 	EndpointV3Predict, EndpointV3ReceiversCreate, EndpointV3PaymentMethodsList,
+	EndpointSubscriptionsCreate, EndpointSubscriptionsGet, EndpointChargesCreate,
 }
 
 // dialect is what differs between the API versions on the way in and out of

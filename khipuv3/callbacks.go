@@ -46,7 +46,8 @@ type SubscriptionCallback struct {
 }
 
 // ParseSubscriptionCallback reads a subscription status callback, as JSON
-// or as a form. It checks only its shape.
+// or as a form. It checks only its shape: a valid subscription_id and a
+// status.
 func ParseSubscriptionCallback(r *http.Request) (*SubscriptionCallback, error) {
 	var cb SubscriptionCallback
 	if err := readCallback(r, &cb, "subscription_id", "status"); err != nil {
@@ -54,6 +55,11 @@ func ParseSubscriptionCallback(r *http.Request) (*SubscriptionCallback, error) {
 	}
 	if err := validID("subscription_id", cb.SubscriptionID); err != nil {
 		return nil, fmt.Errorf("%w: %v", khipu.ErrInvalidNotification, err)
+	}
+	if cb.Status == "" {
+		// Not a callback Khipu sent: refused here (400) rather than
+		// asked about and found contradicted (409).
+		return nil, fmt.Errorf("%w: no status, or one that is not a string", khipu.ErrInvalidNotification)
 	}
 	return &cb, nil
 }

@@ -39,7 +39,11 @@ type Client struct {
 	Subscriptions  *SubscriptionsService // Automatic Payments v1
 	Charges        *ChargesService       // Automatic Payments v1
 
-	apiKey  string
+	// apiKey returns the API key. It is a function, not a string: a
+	// Client value (whose String and Format methods are *Client's) printed
+	// with any verb, or dumped by a reflection-based printer, shows a
+	// function's address, never the key.
+	apiKey  func() string
 	baseURL string // without a trailing slash
 	rest    rest.Client
 }
@@ -56,7 +60,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		return nil, &khipu.ParamError{Param: "apiKey", Reason: "has leading or trailing white space"}
 	}
 	c := &Client{
-		apiKey:  apiKey,
+		apiKey:  func() string { return apiKey },
 		baseURL: DefaultBaseURL,
 		rest: rest.Client{
 			UserAgent: userAgent,
@@ -97,7 +101,7 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		return &khipu.ParamError{Param: "ctx", Reason: "is nil"}
 	}
 	req := &rest.Request{Method: method, URL: c.baseURL + path, Path: path, Header: make(http.Header)}
-	req.Header.Set("x-api-key", c.apiKey)
+	req.Header.Set("x-api-key", c.apiKey())
 	req.Header.Set("Accept", "application/json")
 	if len(query) > 0 {
 		req.URL += "?" + query.Encode()
@@ -109,9 +113,6 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		}
 		req.Body = b
 		req.Header.Set("Content-Type", "application/json")
-	}
-	if m, ok := out.(interface{ missing() string }); ok {
-		req.Missing = m.missing
 	}
 	_, req.Secret = out.(*khipu.ReceiverCreated)
 	return c.rest.Do(ctx, req, out)

@@ -84,5 +84,8 @@
 //
 // Package [github.com/khipu-go/khipu/khiputest] serves API v3 too: point a
 // client at it with WithBaseURL(srv.V3URL()) and the key srv.APIKey(); its
-// Pay sends a signed notification 3.0.
+// Pay sends a signed notification 3.0. It serves automatic payments as well:
+// a mandate page at each subscription's RedirectURL, AuthorizeSubscription
+// and DisableSubscription to send the status callback, charges that Pay
+// settles, and FailCharge to send the charge error callback.
 package khipuv3

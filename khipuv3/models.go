@@ -85,14 +85,9 @@ func (p *Prediction) UnmarshalJSON(data []byte) error {
 		CoolDownDate:            time.Time(w.CoolDownDate),
 		NewDestinataryMaxAmount: looseAmount(w.NewDestinataryMaxAmount),
 	}
-	return nil
-}
-
-func (p *Prediction) missing() string {
-	if p.Result == "" {
-		return "result"
-	}
-	return ""
+	var strict wire.Strict
+	strict.Required("result", string(p.Result))
+	return strict.Err()
 }
 
 // looseAmount is a lenient amount from Khipu: zero when it is not one.
@@ -159,14 +154,8 @@ func (c *SubscriptionCreated) UnmarshalJSON(data []byte) error {
 	}
 	var strict wire.Strict
 	*c = SubscriptionCreated{SubscriptionID: strict.String("subscription_id", w.SubscriptionID), RedirectURL: string(w.RedirectURL)}
+	strict.Required("subscription_id", c.SubscriptionID)
 	return strict.Err()
-}
-
-func (c *SubscriptionCreated) missing() string {
-	if c.SubscriptionID == "" {
-		return "subscription_id"
-	}
-	return ""
 }
 
 // Subscription is an automatic-payment mandate as Khipu reports it.
@@ -201,14 +190,8 @@ func (s *Subscription) UnmarshalJSON(data []byte) error {
 		CustomerBankCode: string(w.CustomerBankCode),
 		ServiceReference: string(w.ServiceReference),
 	}
+	strict.Required("subscription_id", s.SubscriptionID)
 	return strict.Err()
-}
-
-func (s *Subscription) missing() string {
-	if s.SubscriptionID == "" {
-		return "subscription_id"
-	}
-	return ""
 }
 
 // ChargeCreateParams are the parameters of Charges.Create: every field but
@@ -245,12 +228,6 @@ func (c *ChargeCreated) UnmarshalJSON(data []byte) error {
 	}
 	var strict wire.Strict
 	c.PaymentID = strict.String("payment_id", w.PaymentID)
+	strict.Required("payment_id", c.PaymentID)
 	return strict.Err()
-}
-
-func (c *ChargeCreated) missing() string {
-	if c.PaymentID == "" {
-		return "payment_id"
-	}
-	return ""
 }

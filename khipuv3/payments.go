@@ -3,6 +3,7 @@ package khipuv3
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/google/go-querystring/query"
 
@@ -31,6 +32,14 @@ func (s *PaymentsService) Create(ctx context.Context, p *PaymentCreateParams) (*
 	if err := params.Validate(); err != nil {
 		return nil, err
 	}
+	for _, d := range []struct {
+		param string
+		date  time.Time
+	}{{"expires_date", params.ExpiresDate}, {"confirm_timeout_date", params.ConfirmTimeoutDate}} {
+		if err := jsonDate(d.param, d.date); err != nil {
+			return nil, err
+		}
+	}
 	version, err := notifyVersion(params.NotifyURL, params.NotifyAPIVersion, NotifyAPIVersion)
 	if err != nil {
 		return nil, err
@@ -41,6 +50,19 @@ func (s *PaymentsService) Create(ctx context.Context, p *PaymentCreateParams) (*
 		return nil, err
 	}
 	return out, nil
+}
+
+// jsonDate refuses a date that JSON cannot carry: a year outside 0 to 9999,
+// or a zone offset of a day or more (time.Time.MarshalJSON's limits). A
+// zero date is not sent.
+func jsonDate(param string, t time.Time) error {
+	if t.IsZero() {
+		return nil
+	}
+	if _, err := t.MarshalJSON(); err != nil {
+		return &khipu.ParamError{Param: param, Reason: "cannot be written as an ISO-8601 date (years 0 to 9999, a zone offset under a day)"}
+	}
+	return nil
 }
 
 // notifyVersion is the notify_api_version to send: version when it is one

@@ -7,16 +7,25 @@
 //
 //	go run ./examples/quickstart
 //
-// With KHIPU_RECEIVER_ID and KHIPU_SECRET set it talks to real Khipu: it lists
-// the banks, creates a payment, prints its payment URL and polls the payment
-// until it is paid or you press Ctrl-C. KHIPU_NOTIFY_URL, if set, is sent as
-// the payment's notify_url; KHIPU_BASE_URL, if set, replaces Khipu's address
+// With -v3 it does the same with Khipu's API v3 and a signed notification
+// 3.0, which the shop verifies itself (no call back to Khipu):
+//
+//	go run ./examples/quickstart -v3
+//
+// With KHIPU_RECEIVER_ID and KHIPU_SECRET set (v2), or KHIPU_API_KEY (-v3),
+// it talks to real Khipu: it lists the banks, creates a payment, prints its
+// payment URL and polls the payment until it is paid or you press Ctrl-C.
+// KHIPU_NOTIFY_URL, if set, is sent as the payment's notify_url; with -v3 and
+// KHIPU_WEBHOOK_SECRET too, the quickstart also listens on KHIPU_LISTEN
+// (default 127.0.0.1:8080) for the signed notification, which KHIPU_NOTIFY_URL
+// must reach (a tunnel, say). KHIPU_BASE_URL, if set, replaces Khipu's address
 // with another that speaks Khipu's API, such as a khiputest server.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -30,9 +39,15 @@ import (
 )
 
 func main() {
+	v3 := flag.Bool("v3", false, "use Khipu's API v3 and notifications 3.0 (KHIPU_API_KEY, KHIPU_WEBHOOK_SECRET)")
+	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Stdout, os.Getenv); err != nil {
+	quickstart := run
+	if *v3 {
+		quickstart = runV3
+	}
+	if err := quickstart(ctx, os.Stdout, os.Getenv); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart failed:", err)
 		os.Exit(1)
 	}
@@ -85,21 +100,17 @@ func runOffline(ctx context.Context, out io.Writer) error {
 		mismatch error // why the payment does not pay the order, if it does not
 	}
 	notified := make(chan verified, 1)
-	handler := client.NotificationHandler(func(ctx context.Context, p *khipu.Payment) error {
+	notifyURL, stopShop, err := startShop(client.NotificationHandler(func(ctx context.Context, p *khipu.Payment) error {
 		select {
 		case notified <- verified{p, p.Check(ord.ID, ord.Amount, ord.Currency)}:
 		default: // a replayed notification: already handled
 		}
 		return nil // answer 200: Khipu retrying would not change the payment
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	}))
 	if err != nil {
-		return fmt.Errorf("starting the notification endpoint: %w", err)
+		return err
 	}
-	shop := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = shop.Serve(ln) }()
-	defer shop.Close()
-	notifyURL := "http://" + ln.Addr().String() + "/khipu/notify"
+	defer stopShop()
 
 	fmt.Fprintf(out, "1. Creating a payment of %s %s for %s\n", ord.Amount, ord.Currency, ord.ID)
 	created, err := client.Payments.Create(ctx, &khipu.PaymentCreateParams{
@@ -127,21 +138,50 @@ func runOffline(ctx context.Context, out io.Writer) error {
 		return fmt.Errorf("paying: %w", err)
 	}
 
+	v, err := await(ctx, notified)
+	if err != nil {
+		return err
+	}
+	p = v.payment
+	fmt.Fprintf(out, "4. Notification verified with Khipu: payment %s is %q, %s %s, order %s, receiver %s\n",
+		p.PaymentID, p.Status, p.Amount, p.Currency, p.TransactionID, p.ReceiverID)
+	return deliver(out, ord, v.mismatch)
+}
+
+// startShop serves handler, the shop's notification endpoint, on loopback
+// and returns its URL and how to stop it.
+func startShop(handler http.Handler) (notifyURL string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("starting the notification endpoint: %w", err)
+	}
+	shop := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = shop.Serve(ln) }()
+	return "http://" + ln.Addr().String() + "/khipu/notify", func() { _ = shop.Close() }, nil
+}
+
+// await waits for the shop's first verified notification.
+func await[T any](ctx context.Context, notified <-chan T) (T, error) {
 	select {
 	case v := <-notified:
-		p := v.payment
-		fmt.Fprintf(out, "4. Notification verified with Khipu: payment %s is %q, %s %s, order %s, receiver %s\n",
-			p.PaymentID, p.Status, p.Amount, p.Currency, p.TransactionID, p.ReceiverID)
-		if v.mismatch != nil {
-			return fmt.Errorf("the payment does not match order %s, not delivering: %w", ord.ID, v.mismatch)
-		}
-		fmt.Fprintf(out, "5. It matches the order: deliver %s.\n", ord.ID)
-		return nil
+		return v, nil
 	case <-time.After(10 * time.Second):
-		return errors.New("no verified notification arrived within 10 s")
+		var zero T
+		return zero, errors.New("no verified notification arrived within 10 s")
 	case <-ctx.Done():
-		return ctx.Err()
+		var zero T
+		return zero, ctx.Err()
 	}
+}
+
+// deliver says what the shop does with a verified notification: deliver
+// the order, or not when the payment does not match it.
+func deliver(out io.Writer, ord order, mismatch error) error {
+	if mismatch != nil {
+		return fmt.Errorf("the payment does not match order %s, not delivering: %w", ord.ID, mismatch)
+	}
+	fmt.Fprintf(out, "5. It matches the order: deliver %s.\n", ord.ID)
+	return nil
 }
 
 // pollInterval is how often runLive asks Khipu for the payment's status.
@@ -155,11 +195,8 @@ func runLive(ctx context.Context, out io.Writer, client *khipu.Client, notifyURL
 	if err != nil {
 		return fmt.Errorf("listing banks: %w", err)
 	}
-	fmt.Fprintf(out, "1. %d banks can pay this account:\n", len(banks))
-	for _, b := range banks {
-		fmt.Fprintf(out, "   - %s (minimum %s)\n", b.Name, b.MinAmount)
-	}
-	ord := order{ID: fmt.Sprintf("quickstart-%d", time.Now().Unix()), Amount: khipu.NewAmount(1000), Currency: "CLP"}
+	printBanks(out, banks)
+	ord := liveOrder()
 	created, err := client.Payments.Create(ctx, &khipu.PaymentCreateParams{
 		Subject:       "khipu-go quickstart " + ord.ID,
 		Currency:      ord.Currency,
@@ -170,13 +207,32 @@ func runLive(ctx context.Context, out io.Writer, client *khipu.Client, notifyURL
 	if err != nil {
 		return fmt.Errorf("creating the payment: %w", err)
 	}
+	return pollUntilPaid(ctx, out, client.Payments.Get, created, ord)
+}
+
+// liveOrder is the order the live runs pay: 1000 CLP, a new id each run.
+func liveOrder() order {
+	return order{ID: fmt.Sprintf("quickstart-%d", time.Now().Unix()), Amount: khipu.NewAmount(1000), Currency: "CLP"}
+}
+
+func printBanks(out io.Writer, banks []khipu.Bank) {
+	fmt.Fprintf(out, "1. %d banks can pay this account:\n", len(banks))
+	for _, b := range banks {
+		fmt.Fprintf(out, "   - %s (minimum %s)\n", b.Name, b.MinAmount)
+	}
+}
+
+// pollUntilPaid prints where to pay the payment created for ord and asks
+// Khipu for it (get: Payments.Get of either API) until it is done and
+// checked, or ctx ends.
+func pollUntilPaid(ctx context.Context, out io.Writer, get func(context.Context, string) (*khipu.Payment, error), created *khipu.PaymentCreated, ord order) error {
 	fmt.Fprintf(out, "2. Payment %s created for %s %s. Pay it here:\n   %s\n", created.PaymentID, ord.Amount, ord.Currency, created.PaymentURL)
 	fmt.Fprintln(out, "3. Waiting for Khipu to reconcile it (Ctrl-C to stop)...")
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
 	last := khipu.PaymentStatus("")
 	for {
-		p, err := client.Payments.Get(ctx, created.PaymentID)
+		p, err := get(ctx, created.PaymentID)
 		switch {
 		case ctx.Err() != nil:
 			fmt.Fprintln(out, "Stopped before the payment was done.")

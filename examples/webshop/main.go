@@ -1,18 +1,29 @@
-// Command webshop is a small net/http shop that takes payments with Khipu:
-// a product page, orders stored with their amount and currency, a redirect to
-// Khipu's payment page, a return page that says the payment is being verified
-// and polls the order, and the notification endpoint that verifies with Khipu,
-// checks the order and marks it paid exactly once.
+// Command webshop is a small net/http shop that takes payments with Khipu,
+// the way a real one does: orders in a database (SQLite, or PostgreSQL for
+// more than one replica), a redirect to Khipu's payment page, a return page
+// that polls until the order is paid, a cancel page, and the notification
+// endpoint that verifies the payment, checks it against its order and marks
+// the order paid exactly once, enforced by the database.
 //
 // With no credentials it runs against an in-memory Khipu whose payment page
-// has a "Pay" button, so the whole flow works in a browser without an account:
+// has a "Pay" button, so the whole flow works in a browser without an
+// account:
 //
-//	go run ./examples/webshop
+//	cd examples/webshop && go run .
 //	# open http://127.0.0.1:8080
 //
-// With KHIPU_RECEIVER_ID and KHIPU_SECRET set (or -live) it uses real Khipu;
-// then -public-url is required: the address where payers and Khipu reach the
-// shop, notifications included.
+// Flags:
+//
+//	-addr        address to listen on (127.0.0.1:8080)
+//	-public-url  URL where payers and Khipu reach the shop; required with real Khipu
+//	-db          a SQLite file (webshop.db) or postgres://user:pass@host/db
+//	-api         v2 (KHIPU_RECEIVER_ID, KHIPU_SECRET) or v3 (KHIPU_API_KEY, KHIPU_WEBHOOK_SECRET)
+//	-khipu-url   Khipu's API base URL, e.g. a standalone khiputest's; needs the credentials
+//	-live        use real Khipu; fail rather than embed khiputest when credentials are missing
+//
+// With credentials set (or -live) and no -khipu-url it uses real Khipu;
+// then -public-url is required: the address where payers and Khipu reach
+// the shop, notifications included.
 package main
 
 import (
@@ -31,19 +42,33 @@ import (
 	"time"
 
 	"github.com/khipu-go/khipu"
-	"github.com/khipu-go/khipu/khiputest"
 )
 
+// config is what the flags and the environment say.
+type config struct {
+	addr      string
+	publicURL string
+	db        string
+	api       string // "v2" or "v3"
+	khipuURL  string
+	live      bool
+	getenv    func(string) string
+}
+
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
-	publicURL := flag.String("public-url", "", "URL where payers and Khipu reach the shop; required with real Khipu (default without: http://<addr>)")
-	live := flag.Bool("live", false, "use real Khipu (needs KHIPU_RECEIVER_ID and KHIPU_SECRET)")
+	cfg := config{getenv: os.Getenv}
+	flag.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	flag.StringVar(&cfg.publicURL, "public-url", "", "URL where payers and Khipu reach the shop; required with real Khipu (default: http://<addr>)")
+	flag.StringVar(&cfg.db, "db", "webshop.db", "the orders' database: a SQLite file, or postgres://user:password@host:port/database")
+	flag.StringVar(&cfg.api, "api", "v2", "Khipu API version: v2 (KHIPU_RECEIVER_ID, KHIPU_SECRET) or v3 (KHIPU_API_KEY, KHIPU_WEBHOOK_SECRET)")
+	flag.StringVar(&cfg.khipuURL, "khipu-url", "", "base URL of Khipu's API, e.g. a standalone khiputest's (default: Khipu's own; needs the credentials)")
+	flag.BoolVar(&cfg.live, "live", false, "use real Khipu: fail when the credentials are missing instead of embedding an in-memory Khipu")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := serve(ctx, logger, *addr, *publicURL, *live || os.Getenv("KHIPU_RECEIVER_ID") != "" || os.Getenv("KHIPU_SECRET") != ""); err != nil {
+	if err := serve(ctx, logger, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "webshop:", err)
 		os.Exit(1)
 	}
@@ -55,33 +80,35 @@ var products = []Product{
 	{ID: "poncho", Name: "Poncho de lana", Price: khipu.NewAmount(45000), Currency: "CLP"},
 }
 
-func serve(ctx context.Context, logger *slog.Logger, addr, publicURL string, live bool) error {
-	var client *khipu.Client
-	var err error
-	if live {
+// serve runs the shop until ctx ends, then shuts it down gracefully.
+func serve(ctx context.Context, logger *slog.Logger, cfg config) error {
+	gw, err := newGateway(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer gw.close()
+	if gw.real {
 		// Khipu must reach the notification endpoint: defaulting to the
 		// listen address would leave every order unpaid.
-		if u, err := url.Parse(publicURL); publicURL == "" || err != nil || u.Scheme == "" || u.Host == "" {
+		if u, err := url.Parse(cfg.publicURL); cfg.publicURL == "" || err != nil || u.Scheme == "" || u.Host == "" {
 			return errors.New("with real Khipu, -public-url must be the absolute URL where Khipu reaches this shop, e.g. https://shop.example")
 		}
-		client, err = khipu.NewClient(os.Getenv("KHIPU_RECEIVER_ID"), os.Getenv("KHIPU_SECRET"), khipu.WithUserAgent("khipu-go-webshop"))
-	} else {
-		fake := khiputest.NewServer("12345", "webshop-secret")
-		defer fake.Close()
-		logger.Info("using an in-memory Khipu; its payment page has a Pay button", "khipu", fake.URL())
-		client, err = khipu.NewClient("12345", "webshop-secret", khipu.WithBaseURL(fake.URL()))
 	}
+	store, err := OpenStore(ctx, cfg.db)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", addr)
+	defer store.Close()
+
+	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
+	publicURL := cfg.publicURL
 	if publicURL == "" {
 		publicURL = "http://" + browsable(ln.Addr().(*net.TCPAddr))
 	}
-	shop := &Shop{Client: client, Orders: NewStore(), Products: products, BaseURL: publicURL, Log: logger}
+	shop := &Shop{Khipu: gw, Orders: store, Products: products, BaseURL: publicURL, Log: logger}
 	srv := &http.Server{Handler: shop.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
@@ -89,7 +116,7 @@ func serve(ctx context.Context, logger *slog.Logger, addr, publicURL string, liv
 		defer cancel()
 		_ = srv.Shutdown(shutdown)
 	}()
-	logger.Info("shop open", "url", publicURL)
+	logger.Info("shop open", "url", publicURL, "listen", ln.Addr().String(), "api", cfg.api, "db", store.dialect.name)
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -22,11 +22,12 @@ type Product struct {
 
 // Shop is a small web shop that takes payments with Khipu.
 type Shop struct {
-	Client   *khipu.Client
+	Khipu    Gateway
 	Orders   *Store
 	Products []Product
 	// BaseURL is where Khipu and the payer reach the shop, e.g.
-	// "https://shop.example"; notify_url and return_url are built from it.
+	// "https://shop.example"; notify_url, return_url and cancel_url are
+	// built from it.
 	BaseURL string
 	Log     *slog.Logger
 }
@@ -34,118 +35,250 @@ type Shop struct {
 // Handler returns the shop's routes.
 func (s *Shop) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", s.products)
+	mux.HandleFunc("GET /{$}", s.productsPage)
 	mux.HandleFunc("POST /orders", s.checkout)
-	mux.HandleFunc("GET /orders/{id}", s.returnPage)
+	mux.HandleFunc("GET /orders/{id}", s.orderPage)
 	mux.HandleFunc("GET /orders/{id}/status", s.status)
-	mux.Handle("/khipu/notify", s.Client.NotificationHandler(s.paid))
+	mux.HandleFunc("GET /orders/{id}/cancel", s.cancel)
+	mux.Handle("/khipu/notify", s.Khipu.NotificationHandler(s.deliver))
 	return mux
 }
 
-var productsPage = template.Must(template.New("products").Parse(`<!doctype html>
+func (s *Shop) product(id string) (Product, bool) {
+	for _, p := range s.Products {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return Product{}, false
+}
+
+var pages = template.Must(template.New("").Funcs(template.FuncMap{"money": formatMoney}).Parse(`
+{{define "head"}}<!doctype html>
+<html lang="es">
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+  body { font-family: system-ui, sans-serif; max-width: 36rem; margin: 2rem auto; padding: 0 1rem; }
+  .product { display: flex; justify-content: space-between; align-items: center; border-bottom: 1px solid #ddd; padding: .75rem 0; }
+  .product span:first-child { flex: 1; }
+  .price { font-weight: bold; margin: 0 1rem; }
+  #state { font-size: 1.25rem; }
+</style>{{end}}
+
+{{define "products"}}{{template "head"}}
 <title>Tienda</title>
 <h1>Tienda</h1>
-{{range .}}<form method="post" action="/orders">
+{{range .}}<form class="product" method="post" action="/orders">
   <input type="hidden" name="product" value="{{.ID}}">
-  {{.Name}} — {{.Price}} {{.Currency}} <button>Pagar con Khipu</button>
+  <span>{{.Name}}</span><span class="price" id="price-{{.ID}}">{{money .Price .Currency}}</span>
+  <button id="buy-{{.ID}}">Pagar con Khipu</button>
 </form>
-{{end}}`))
+{{end}}{{end}}
 
-func (s *Shop) products(w http.ResponseWriter, r *http.Request) {
+{{define "order"}}{{template "head"}}
+<title>Pedido {{.Order.ID}}</title>
+<h1>Tu pedido</h1>
+<p>{{.ProductName}} — {{money .Order.Amount .Order.Currency}}</p>
+<p id="state" data-order="{{.Order.ID}}" data-state="{{.State}}">{{.Text}}</p>
+<p><a href="/">Volver a la tienda</a></p>
+{{if not .Final}}<script>
+// Coming back from Khipu proves nothing: ask the shop, which only a
+// verified notification convinces, until the order is paid or cancelled.
+(function poll(delay) {
+  setTimeout(function () {
+    fetch("/orders/{{.Order.ID}}/status").then(function (r) { return r.json(); }).then(function (o) {
+      var el = document.getElementById("state");
+      el.dataset.state = o.state;
+      el.textContent = o.text;
+      if (o.state !== "paid" && o.state !== "cancelled") poll(2000);
+    }).catch(function () { poll(5000); });
+  }, delay);
+})(1000);
+</script>{{end}}{{end}}
+`))
+
+func (s *Shop) productsPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, http.StatusOK, "products", s.Products)
+}
+
+func (s *Shop) render(w http.ResponseWriter, status int, page string, data any) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = productsPage.Execute(w, s.Products)
+	w.WriteHeader(status)
+	if err := pages.ExecuteTemplate(w, page, data); err != nil {
+		s.Log.Error("rendering a page", "page", page, "err", err)
+	}
 }
 
 // checkout stores the order with its amount and currency, creates the Khipu
-// payment for it and sends the payer to Khipu.
+// payment for it, records the payment on the order and sends the payer to
+// Khipu. The order is in the database before Khipu hears of it, so a
+// notification can never arrive for an order the shop has not stored.
 func (s *Shop) checkout(w http.ResponseWriter, r *http.Request) {
-	var product *Product
-	for i := range s.Products {
-		if s.Products[i].ID == r.PostFormValue("product") {
-			product = &s.Products[i]
-		}
-	}
-	if product == nil {
-		http.Error(w, "unknown product", http.StatusBadRequest)
+	product, ok := s.product(r.PostFormValue("product"))
+	if !ok {
+		http.Error(w, "Producto desconocido", http.StatusBadRequest)
 		return
 	}
-	order := s.Orders.Create(product.ID, product.Price, product.Currency)
-	created, err := s.Client.Payments.Create(r.Context(), &khipu.PaymentCreateParams{
+	ctx := r.Context()
+	order, err := s.Orders.Create(ctx, product.ID, product.Price, product.Currency)
+	if err != nil {
+		s.Log.Error("storing an order", "err", err)
+		http.Error(w, "No pudimos registrar tu pedido; inténtalo de nuevo", http.StatusInternalServerError)
+		return
+	}
+	created, err := s.Khipu.CreatePayment(ctx, &khipu.PaymentCreateParams{
 		Subject:       product.Name,
 		Currency:      order.Currency,
 		Amount:        order.Amount,
 		TransactionID: order.ID,
 		ReturnURL:     s.BaseURL + "/orders/" + order.ID,
-		CancelURL:     s.BaseURL + "/",
+		CancelURL:     s.BaseURL + "/orders/" + order.ID + "/cancel",
 		NotifyURL:     s.BaseURL + "/khipu/notify",
 	})
+	if err == nil {
+		err = s.Orders.SetPayment(ctx, order.ID, created.PaymentID)
+	}
 	if err != nil {
-		// Create is never retried by the client: the payer can try again,
-		// which makes a new order.
+		// Creating a payment is never retried: the payer can try again,
+		// which makes a new order. This one is cancelled; a payment whose
+		// answer was lost cannot pay it, as it is not the order's own.
 		s.Log.Error("creating the Khipu payment", "order", order.ID, "err", err)
-		http.Error(w, "Khipu is not available right now, please try again", http.StatusBadGateway)
+		if _, cerr := s.Orders.Cancel(context.WithoutCancel(ctx), order.ID, time.Now()); cerr != nil {
+			s.Log.Error("cancelling an order without a payment", "order", order.ID, "err", cerr)
+		}
+		http.Error(w, "Khipu no está disponible en este momento; inténtalo de nuevo", http.StatusBadGateway)
 		return
 	}
-	s.Orders.SetPayment(order.ID, created.PaymentID)
 	http.Redirect(w, r, created.PaymentURL, http.StatusSeeOther)
 }
 
-var returnPage = template.Must(template.New("return").Parse(`<!doctype html>
-<title>Pedido {{.ID}}</title>
-<h1>Pedido {{.ID}}</h1>
-<p id="state">{{if .Paid}}Pagado. ¡Gracias!{{else}}Estamos verificando tu pago con Khipu…{{end}}</p>
-{{if not .Paid}}<script>
-(function poll() {
-  fetch("/orders/{{.ID}}/status").then(r => r.json()).then(o => {
-    if (o.paid) { document.getElementById("state").textContent = "Pagado. ¡Gracias!"; return; }
-    setTimeout(poll, 2000);
-  }).catch(() => setTimeout(poll, 5000));
-})();
-</script>{{end}}`))
+// orderView is what an order's page and its status poll show.
+type orderView struct {
+	Order       Order
+	ProductName string
+	State       string // paid, verifying, pending or cancelled
+	Text        string // what the payer reads
+	Final       bool   // nothing more will change it: stop polling
+}
 
-// returnPage is where Khipu sends the payer back. Coming back proves nothing:
-// the page says the payment is being verified and polls the order's state,
-// which only the verified notification changes.
-func (s *Shop) returnPage(w http.ResponseWriter, r *http.Request) {
-	order, ok := s.Orders.Get(r.PathValue("id"))
+// view says where the order stands. An unpaid order is "verifying" while
+// Khipu reports its payment done or being verified but its notification has
+// not been processed yet, and "pending" while the payer has not paid.
+func (s *Shop) view(ctx context.Context, o Order) orderView {
+	v := orderView{Order: o, ProductName: o.Product}
+	if p, ok := s.product(o.Product); ok {
+		v.ProductName = p.Name
+	}
+	switch o.State() {
+	case OrderPaid:
+		v.State, v.Text, v.Final = "paid", "Pagado. ¡Gracias por tu compra!", true
+		return v
+	case OrderCancelled:
+		v.State, v.Text, v.Final = "cancelled", "Cancelado: no se realizó el pago.", true
+		return v
+	}
+	v.State, v.Text = "pending", "Pendiente: aún no recibimos tu pago."
+	if o.PaymentID == "" {
+		return v
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	status, err := s.Khipu.PaymentStatus(ctx, o.PaymentID)
+	if err != nil {
+		// Khipu's answer is only a hint; without it, say what is true.
+		s.Log.Warn("asking Khipu for a payment's status", "order", o.ID, "payment", o.PaymentID, "err", err)
+	}
+	if err != nil || status == khipu.StatusDone || status == khipu.StatusVerifying {
+		v.State, v.Text = "verifying", "Verificando tu pago con Khipu…"
+	}
+	return v
+}
+
+// orderPage is the return_url: where Khipu sends the payer back. Coming
+// back proves nothing, so the page says where the order stands and polls.
+func (s *Shop) orderPage(w http.ResponseWriter, r *http.Request) {
+	order, ok := s.order(w, r)
 	if !ok {
-		http.NotFound(w, r)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = returnPage.Execute(w, order)
+	s.render(w, http.StatusOK, "order", s.view(r.Context(), order))
 }
 
-// orderStatus is what the return page polls.
-type orderStatus struct {
-	ID   string `json:"id"`
-	Paid bool   `json:"paid"`
-}
-
+// status is what the order page polls.
 func (s *Shop) status(w http.ResponseWriter, r *http.Request) {
-	order, ok := s.Orders.Get(r.PathValue("id"))
+	order, ok := s.order(w, r)
 	if !ok {
-		http.NotFound(w, r)
 		return
 	}
+	v := s.view(r.Context(), order)
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(orderStatus{ID: order.ID, Paid: order.Paid})
+	w.Header().Set("Cache-Control", "no-store")
+	_ = json.NewEncoder(w).Encode(struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+		Text  string `json:"text"`
+	}{order.ID, v.State, v.Text})
 }
 
-// paid runs for every notification the handler verified with Khipu. It checks
-// the payment against the order and marks the order paid exactly once; it is
-// quick, so Khipu gets its answer well inside 30 s.
-func (s *Shop) paid(ctx context.Context, p *khipu.Payment) error {
-	order, ok := s.Orders.Get(p.TransactionID)
+// cancel is the cancel_url: Khipu sends the payer here when they give up
+// on the payment page. Khipu makes it a GET, so a GET cancels; it changes
+// only an unpaid order, and a payment that arrives afterwards still pays
+// it, so a stray visit costs nothing.
+func (s *Shop) cancel(w http.ResponseWriter, r *http.Request) {
+	order, ok := s.order(w, r)
 	if !ok {
+		return
+	}
+	changed, err := s.Orders.Cancel(r.Context(), order.ID, time.Now())
+	if err != nil {
+		s.Log.Error("cancelling an order", "order", order.ID, "err", err)
+		http.Error(w, "No pudimos cancelar tu pedido; inténtalo de nuevo", http.StatusInternalServerError)
+		return
+	}
+	if changed {
+		s.Log.Info("order cancelled", "order", order.ID)
+	}
+	if order, ok = s.order(w, r); ok {
+		s.render(w, http.StatusOK, "order", s.view(r.Context(), order))
+	}
+}
+
+// order reads the order named in the path, answering 404 or 500 itself
+// when it cannot.
+func (s *Shop) order(w http.ResponseWriter, r *http.Request) (Order, bool) {
+	order, err := s.Orders.Get(r.Context(), r.PathValue("id"))
+	switch {
+	case errors.Is(err, ErrNoOrder):
+		http.Error(w, "No existe ese pedido", http.StatusNotFound)
+		return Order{}, false
+	case err != nil:
+		s.Log.Error("reading an order", "err", err)
+		http.Error(w, "No pudimos leer tu pedido; inténtalo de nuevo", http.StatusInternalServerError)
+		return Order{}, false
+	}
+	return order, true
+}
+
+// deliver runs for every notification the Gateway verified. It checks the
+// payment against its order and marks the order paid; the database makes
+// that happen once however often, and at however many shop processes, the
+// notification arrives. It is quick, so Khipu gets its answer well inside
+// the 30 s it waits.
+func (s *Shop) deliver(ctx context.Context, p *VerifiedPayment) error {
+	order, err := s.Orders.Get(ctx, p.TransactionID)
+	switch {
+	case errors.Is(err, ErrNoOrder):
 		s.Log.Warn("notification for an unknown order", "payment", p.PaymentID, "transaction_id", p.TransactionID)
 		return nil // nothing to deliver, and a retry will not change that
+	case err != nil:
+		return err // Khipu notifies again later
 	}
-	if err := p.Check(order.ID, order.Amount, order.Currency); err != nil {
+	if err := p.Check(order); err != nil {
 		s.Log.Warn("payment does not match its order; not delivering", "payment", p.PaymentID, "order", order.ID, "err", err)
 		return nil
 	}
-	changed, err := s.Orders.MarkPaid(order.ID, p.PaymentID, time.Now())
+	changed, err := s.Orders.MarkPaid(ctx, order.ID, p.PaymentID, time.Now())
 	switch {
 	case errors.Is(err, errNotOrdersPayment):
 		// Right order id, amount and currency, but not the payment this
@@ -153,11 +286,12 @@ func (s *Shop) paid(ctx context.Context, p *khipu.Payment) error {
 		s.Log.Warn("payment is not the one created for its order; not delivering", "err", err)
 		return nil
 	case err != nil:
-		return err // 500: Khipu notifies again later
+		return err // Khipu notifies again later
 	}
 	if changed {
+		// The shipment was queued in the same transaction; a worker
+		// reading the shipments table does the slow work.
 		s.Log.Info("order paid", "order", order.ID, "payment", p.PaymentID)
-		// Slow work (e-mail, shipping) belongs in a queue, after answering.
 	}
 	return nil
 }

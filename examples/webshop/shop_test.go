@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
+	"path"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -18,171 +19,267 @@ import (
 	"github.com/khipu-go/khipu/khiputest"
 )
 
-// shopFixture is a shop on loopback in front of an in-memory Khipu, and a
-// browser-like HTTP client that does not follow redirects.
+// shopFixture is a shop on loopback, with its orders in a new SQLite file,
+// in front of an in-memory Khipu, and a browser-like HTTP client that does
+// not follow redirects. The tests that run the shop as a process, and on
+// PostgreSQL, are in replicas_test.go and browser_test.go.
 type shopFixture struct {
-	khipu   *khiputest.Server
-	client  *khipu.Client
-	shop    *Shop
-	url     string
-	browser *http.Client
+	api khipuAPI
+	// notifications says whether notifications reach the shop; when not,
+	// Khipu's are answered 503 as an unreachable shop's would be.
+	notifications *atomic.Bool
+	khipu         *khiputest.Server
+	shop          *Shop
+	url           string
+	browser       *http.Client
 }
 
-func newShopFixture(t *testing.T) *shopFixture {
-	t.Helper()
-	fake := khiputest.NewServer("12345", "shop-secret")
-	t.Cleanup(fake.Close)
-	client, err := khipu.NewClient("12345", "shop-secret", khipu.WithBaseURL(fake.URL()))
-	require.NoError(t, err)
-	shop := &Shop{Client: client, Orders: NewStore(), Products: products, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	srv := httptest.NewServer(shop.Handler())
-	t.Cleanup(srv.Close)
-	shop.BaseURL = srv.URL
-	browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	return &shopFixture{khipu: fake, client: client, shop: shop, url: srv.URL, browser: browser}
+// forEachShop runs test against a new shop once per API version.
+func forEachShop(t *testing.T, test func(t *testing.T, f *shopFixture)) {
+	forEachAPI(t, func(t *testing.T, api khipuAPI) {
+		fake := newKhipu(t)
+		shop := &Shop{Khipu: api.gateway(t, fake), Orders: openStore(t, sqliteTestDSN(t)), Products: products, Log: quiet}
+		notifications := new(atomic.Bool)
+		notifications.Store(true)
+		handler := shop.Handler()
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/khipu/notify" && !notifications.Load() {
+				http.Error(w, "unreachable", http.StatusServiceUnavailable)
+				return
+			}
+			handler.ServeHTTP(w, r)
+		}))
+		t.Cleanup(srv.Close)
+		shop.BaseURL = srv.URL
+		browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		test(t, &shopFixture{api: api, notifications: notifications, khipu: fake, shop: shop, url: srv.URL, browser: browser})
+	})
 }
 
-// buy posts the product form and returns the order id and Khipu's payment
-// URL the shop redirected to.
-func (f *shopFixture) buy(t *testing.T, product string) (orderID, paymentURL string) {
+// buy posts the product form and returns the order Khipu's payment page
+// is for, and that page's URL, where the shop redirected.
+func (f *shopFixture) buy(t *testing.T, product string) (Order, string) {
 	t.Helper()
 	resp, err := f.browser.PostForm(f.url+"/orders", url.Values{"product": {product}})
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-	paymentURL = resp.Header.Get("Location")
+	paymentURL := resp.Header.Get("Location")
 	require.NotEmpty(t, paymentURL)
-	f.shop.Orders.mu.Lock()
-	for id, o := range f.shop.Orders.orders {
-		if o.PaymentID != "" && strings.HasSuffix(paymentURL, o.PaymentID) {
-			orderID = id
-		}
-	}
-	f.shop.Orders.mu.Unlock()
-	require.NotEmpty(t, orderID, "the order records its payment")
-	return orderID, paymentURL
+	paymentID := path.Base(paymentURL)
+	order, err := f.shop.Orders.Get(context.Background(), f.api.paymentOrder(t, f.khipu, paymentID))
+	require.NoError(t, err)
+	require.Equal(t, paymentID, order.PaymentID, "the order records its payment")
+	return order, paymentURL
 }
 
-func (f *shopFixture) paid(t *testing.T, orderID string) bool {
+// get returns the status and body of a GET.
+func (f *shopFixture) get(t *testing.T, path string) (int, string) {
 	t.Helper()
-	resp, err := f.browser.Get(f.url + "/orders/" + orderID + "/status")
+	resp, err := f.browser.Get(f.url + path)
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	var st orderStatus
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
-	return st.Paid
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(body)
+}
+
+// state is what the order page's poll says.
+func (f *shopFixture) state(t *testing.T, orderID string) string {
+	t.Helper()
+	status, body := f.get(t, "/orders/"+orderID+"/status")
+	require.Equal(t, http.StatusOK, status, body)
+	var st struct{ ID, State, Text string }
+	require.NoError(t, json.Unmarshal([]byte(body), &st))
+	assert.Equal(t, orderID, st.ID)
+	return st.State
 }
 
 func TestShopSellsAProductThroughKhipu(t *testing.T) {
-	f := newShopFixture(t)
+	forEachShop(t, func(t *testing.T, f *shopFixture) {
+		status, page := f.get(t, "/")
+		assert.Equal(t, http.StatusOK, status)
+		assert.Contains(t, page, "Mate de calabaza")
+		assert.Contains(t, page, "$12.990", "prices as a Chilean payer reads them")
 
-	resp, err := f.browser.Get(f.url + "/")
-	require.NoError(t, err)
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	assert.Contains(t, string(page), "Mate de calabaza")
+		order, paymentURL := f.buy(t, "mate")
+		assert.Equal(t, "12990", order.Amount.String())
+		assert.Equal(t, "CLP", order.Currency)
 
-	orderID, paymentURL := f.buy(t, "mate")
-	order, _ := f.shop.Orders.Get(orderID)
-	p, err := f.client.Payments.Get(context.Background(), order.PaymentID)
-	require.NoError(t, err)
-	assert.Equal(t, "12990", p.Amount.String(), "the payment carries the order's amount")
-	assert.Equal(t, orderID, p.TransactionID)
+		_, page = f.get(t, "/orders/"+order.ID)
+		assert.Contains(t, page, "Pendiente", "coming back from Khipu is not proof of payment")
+		assert.Equal(t, "pending", f.state(t, order.ID))
 
-	resp, err = f.browser.Get(f.url + "/orders/" + orderID)
-	require.NoError(t, err)
-	page, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
-	assert.Contains(t, string(page), "verificando", "coming back from Khipu is not proof of payment")
-	assert.False(t, f.paid(t, orderID))
+		// The payer presses Pay on Khipu's page; Khipu notifies the shop.
+		resp, err := f.browser.PostForm(paymentURL, nil)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, f.url+"/orders/"+order.ID, resp.Header.Get("Location"), "Khipu sends the payer back to the return page")
+		assert.Equal(t, "paid", f.state(t, order.ID), "the verified notification marked the order paid")
+		_, page = f.get(t, "/orders/"+order.ID)
+		assert.Contains(t, page, "Pagado")
+		n, err := f.shop.Orders.Shipments(context.Background(), order.ID)
+		require.NoError(t, err)
+		assert.Equal(t, 1, n, "one shipment is queued")
+	})
+}
 
-	// The payer presses Pay on Khipu's page; Khipu notifies the shop.
-	resp, err = f.browser.PostForm(paymentURL, nil)
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, f.url+"/orders/"+orderID, resp.Header.Get("Location"), "Khipu sends the payer back to the return page")
-	assert.True(t, f.paid(t, orderID), "the verified notification marked the order paid")
+func TestShopSendsKhipuTheOrderAndItsPages(t *testing.T) {
+	forEachShop(t, func(t *testing.T, f *shopFixture) {
+		order, _ := f.buy(t, "poncho")
+		reqs := f.khipu.Requests()
+		require.NotEmpty(t, reqs)
+		require.Equal(t, f.api.createEndpoint, reqs[0].Endpoint)
+		sent := reqs[0].Params // v2: the form
+		if f.api.version == "v3" {
+			var body map[string]any
+			require.NoError(t, json.Unmarshal(reqs[0].Body, &body))
+			sent = url.Values{}
+			for k, v := range body {
+				sent.Set(k, fmt.Sprint(v))
+			}
+		}
+		assert.Equal(t, order.ID, sent.Get("transaction_id"))
+		assert.Equal(t, "45000", sent.Get("amount"))
+		assert.Equal(t, "CLP", sent.Get("currency"))
+		assert.Equal(t, f.url+"/orders/"+order.ID, sent.Get("return_url"))
+		assert.Equal(t, f.url+"/orders/"+order.ID+"/cancel", sent.Get("cancel_url"))
+		assert.Equal(t, f.url+"/khipu/notify", sent.Get("notify_url"))
+	})
+}
+
+func TestShopSaysVerifyingWhileKhipuHasThePaymentButTheNotificationHasNotArrived(t *testing.T) {
+	forEachShop(t, func(t *testing.T, f *shopFixture) {
+		order, _ := f.buy(t, "mate")
+		f.notifications.Store(false) // the shop is not reachable for Khipu
+		assert.Error(t, f.khipu.Pay(order.PaymentID))
+		assert.Equal(t, "verifying", f.state(t, order.ID), "Khipu has the money; the shop does not know yet")
+
+		f.notifications.Store(true)
+		require.NoError(t, f.khipu.Notify(order.PaymentID), "Khipu's next attempt")
+		assert.Equal(t, "paid", f.state(t, order.ID))
+	})
+}
+
+func TestShopCancelsAnOrderWhenThePayerGivesUpAtKhipu(t *testing.T) {
+	forEachShop(t, func(t *testing.T, f *shopFixture) {
+		order, _ := f.buy(t, "poncho")
+		status, page := f.get(t, "/orders/"+order.ID+"/cancel")
+		assert.Equal(t, http.StatusOK, status)
+		assert.Contains(t, page, "Cancelado")
+		assert.Equal(t, "cancelled", f.state(t, order.ID))
+	})
+}
+
+func TestShopDoesNotCancelAPaidOrder(t *testing.T) {
+	forEachShop(t, func(t *testing.T, f *shopFixture) {
+		order, _ := f.buy(t, "poncho")
+		require.NoError(t, f.khipu.Pay(order.PaymentID))
+		_, page := f.get(t, "/orders/"+order.ID+"/cancel")
+		assert.Contains(t, page, "Pagado")
+		assert.Equal(t, "paid", f.state(t, order.ID))
+	})
 }
 
 func TestShopIgnoresAReplayedNotification(t *testing.T) {
-	f := newShopFixture(t)
-	orderID, _ := f.buy(t, "poncho")
-	order, _ := f.shop.Orders.Get(orderID)
-	require.NoError(t, f.khipu.Pay(order.PaymentID))
-	first, _ := f.shop.Orders.Get(orderID)
-	require.True(t, first.Paid)
+	forEachShop(t, func(t *testing.T, f *shopFixture) {
+		order, _ := f.buy(t, "poncho")
+		require.NoError(t, f.khipu.Pay(order.PaymentID))
+		first, err := f.shop.Orders.Get(context.Background(), order.ID)
+		require.NoError(t, err)
+		require.Equal(t, OrderPaid, first.State())
 
-	p, err := f.client.Payments.Get(context.Background(), order.PaymentID)
-	require.NoError(t, err)
-	resp, err := f.browser.PostForm(f.url+"/khipu/notify", url.Values{"api_version": {"1.3"}, "notification_token": {p.NotificationToken}})
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	again, _ := f.shop.Orders.Get(orderID)
-	assert.Equal(t, first, again, "a replay changes nothing")
+		require.NoError(t, f.khipu.Notify(order.PaymentID), "Khipu sends it again")
+		again, err := f.shop.Orders.Get(context.Background(), order.ID)
+		require.NoError(t, err)
+		assert.Equal(t, first, again, "a replay changes nothing")
+		n, err := f.shop.Orders.Shipments(context.Background(), order.ID)
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+	})
 }
 
 func TestShopDoesNotDeliverAPaymentOfTheWrongAmount(t *testing.T) {
-	f := newShopFixture(t)
-	orderID, _ := f.buy(t, "poncho")
+	forEachShop(t, func(t *testing.T, f *shopFixture) {
+		order, _ := f.buy(t, "poncho")
 
-	// A payment for the same order id but a smaller amount, notified to the
-	// shop: it is verified with Khipu but does not match the order.
-	cheap, err := f.client.Payments.Create(context.Background(), &khipu.PaymentCreateParams{
-		Subject: "Poncho", Currency: "CLP", Amount: khipu.NewAmount(1), TransactionID: orderID,
-		NotifyURL: f.url + "/khipu/notify",
+		// A payment for the same order id but a smaller amount, notified to
+		// the shop: it is verified but does not match the order.
+		cheap, err := f.shop.Khipu.CreatePayment(context.Background(), &khipu.PaymentCreateParams{
+			Subject: "Poncho", Currency: "CLP", Amount: khipu.NewAmount(1), TransactionID: order.ID,
+			NotifyURL: f.url + "/khipu/notify",
+		})
+		require.NoError(t, err)
+		require.NoError(t, f.khipu.Pay(cheap.PaymentID), "acknowledged: a retry would not change it")
+		assert.Equal(t, "pending", f.state(t, order.ID))
 	})
-	require.NoError(t, err)
-	require.NoError(t, f.khipu.Pay(cheap.PaymentID))
-	assert.False(t, f.paid(t, orderID))
-}
-
-func TestShopRejectsForgedNotifications(t *testing.T) {
-	f := newShopFixture(t)
-	orderID, _ := f.buy(t, "mate")
-	resp, err := f.browser.PostForm(f.url+"/khipu/notify", url.Values{"api_version": {"1.3"}, "notification_token": {"forged-token"}})
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
-	assert.False(t, f.paid(t, orderID))
-}
-
-func TestShopRefusesAnUnknownProduct(t *testing.T) {
-	f := newShopFixture(t)
-	resp, err := f.browser.PostForm(f.url+"/orders", url.Values{"product": {"unicorn"}})
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
-	assert.Empty(t, f.khipu.Requests(), "nothing reached Khipu")
 }
 
 func TestShopDoesNotDeliverAnotherPaymentForTheSameOrder(t *testing.T) {
-	f := newShopFixture(t)
-	orderID, _ := f.buy(t, "mate")
-	order, _ := f.shop.Orders.Get(orderID)
+	forEachShop(t, func(t *testing.T, f *shopFixture) {
+		order, _ := f.buy(t, "mate")
 
-	// Same order id, amount and currency, verified with Khipu, but not the
-	// payment the shop created: an old payment for a reused order id, say.
-	other, err := f.client.Payments.Create(context.Background(), &khipu.PaymentCreateParams{
-		Subject: "Mate", Currency: order.Currency, Amount: order.Amount, TransactionID: orderID,
-		NotifyURL: f.url + "/khipu/notify",
+		// Same order id, amount and currency, verified, but not the payment
+		// the shop created: an old payment for a reused order id, say.
+		other, err := f.shop.Khipu.CreatePayment(context.Background(), &khipu.PaymentCreateParams{
+			Subject: "Mate", Currency: order.Currency, Amount: order.Amount, TransactionID: order.ID,
+			NotifyURL: f.url + "/khipu/notify",
+		})
+		require.NoError(t, err)
+		require.NoError(t, f.khipu.Pay(other.PaymentID))
+		assert.Equal(t, "pending", f.state(t, order.ID))
+
+		// The order's own payment still pays it.
+		require.NoError(t, f.khipu.Pay(order.PaymentID))
+		assert.Equal(t, "paid", f.state(t, order.ID))
+		paid, err := f.shop.Orders.Get(context.Background(), order.ID)
+		require.NoError(t, err)
+		assert.Equal(t, order.PaymentID, paid.PaymentID)
 	})
-	require.NoError(t, err)
-	require.NoError(t, f.khipu.Pay(other.PaymentID))
-	assert.False(t, f.paid(t, orderID))
-
-	// The order's own payment still pays it.
-	require.NoError(t, f.khipu.Pay(order.PaymentID))
-	assert.True(t, f.paid(t, orderID))
-	paid, _ := f.shop.Orders.Get(orderID)
-	assert.Equal(t, order.PaymentID, paid.PaymentID)
 }
 
-func TestOrderIDsAreNotReusedAcrossStores(t *testing.T) {
-	// A restarted shop starts a new store: its first order must not have
-	// the id of the previous run's first order.
-	a := NewStore().Create("mate", khipu.NewAmount(1), "CLP")
-	b := NewStore().Create("mate", khipu.NewAmount(1), "CLP")
-	assert.NotEqual(t, a.ID, b.ID)
+func TestShopRejectsForgedNotifications(t *testing.T) {
+	forEachShop(t, func(t *testing.T, f *shopFixture) {
+		order, _ := f.buy(t, "mate")
+		resp, err := http.DefaultClient.Do(f.api.forgedNotification(t, f.khipu, f.url+"/khipu/notify", order.PaymentID))
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		assert.Equal(t, "pending", f.state(t, order.ID))
+	})
+}
+
+func TestShopRefusesAnUnknownProduct(t *testing.T) {
+	forEachShop(t, func(t *testing.T, f *shopFixture) {
+		resp, err := f.browser.PostForm(f.url+"/orders", url.Values{"product": {"unicorn"}})
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		assert.Empty(t, f.khipu.Requests(), "nothing reached Khipu")
+	})
+}
+
+func TestShopAnswersNotFoundForAnUnknownOrder(t *testing.T) {
+	forEachShop(t, func(t *testing.T, f *shopFixture) {
+		for _, p := range []string{"/orders/order-nope", "/orders/order-nope/status", "/orders/order-nope/cancel"} {
+			status, _ := f.get(t, p)
+			assert.Equal(t, http.StatusNotFound, status, p)
+		}
+	})
+}
+
+func TestShopCancelsTheOrderWhenKhipuCannotCreateThePayment(t *testing.T) {
+	forEachShop(t, func(t *testing.T, f *shopFixture) {
+		f.khipu.FailNext(f.api.createEndpoint, http.StatusServiceUnavailable, 1)
+		resp, err := f.browser.PostForm(f.url+"/orders", url.Values{"product": {"mate"}})
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+
+		var orders, cancelled int
+		require.NoError(t, f.shop.Orders.db.QueryRow(
+			`SELECT COUNT(*), COUNT(cancelled_at) FROM orders`).Scan(&orders, &cancelled))
+		assert.Equal(t, 1, orders)
+		assert.Equal(t, 1, cancelled, "the order without a payment is cancelled")
+	})
 }

@@ -89,9 +89,6 @@ type Request struct {
 	// Secret says that a successful answer holds a secret: its body is
 	// then never kept in an error.
 	Secret bool
-	// Missing, if set, names what the decoded answer lacks that the caller
-	// cannot do without ("payment_id"), or returns "".
-	Missing func() string
 }
 
 // Do sends req, retrying a GET as c.Retry allows, and decodes a 2xx answer's
@@ -187,22 +184,34 @@ func (c *Client) decode(req *Request, status int, body []byte, out any) error {
 		return nil
 	}
 	name := req.Method + " " + req.Path
-	switch trimmed := bytes.TrimSpace(body); {
+	switch trimmed := trimmedBody(body); {
 	case len(trimmed) == 0:
 		return c.unexpected(req, status, nil, name+": empty body where JSON was expected", nil)
 	case string(trimmed) == "null":
 		return c.unexpected(req, status, body, name+": null where a JSON object was expected", nil)
 	}
-	if err := json.Unmarshal(body, out); err != nil {
+	if err := unmarshal(trimmedBody(body), out); err != nil {
 		return c.unexpected(req, status, body, name+": malformed JSON", wire.CleanError(err))
-	}
-	if req.Missing != nil {
-		if missing := req.Missing(); missing != "" {
-			return c.unexpected(req, status, body, name+": the response has no "+missing, nil)
-		}
 	}
 	return nil
 }
+
+// unmarshal decodes the JSON body into out. A model that decodes itself
+// (Payment, PaymentCreated, Subscription...) is handed the body directly:
+// json.Unmarshal would first scan all of it twice (to validate it, then to
+// find where the value ends) before calling its UnmarshalJSON, which
+// validates and decodes it again. Such a model must refuse anything but one
+// whole JSON value, as every model does through wire.Object.
+func unmarshal(body []byte, out any) error {
+	if u, ok := out.(json.Unmarshaler); ok {
+		return u.UnmarshalJSON(body)
+	}
+	return json.Unmarshal(body, out)
+}
+
+// trimmedBody is body without the JSON white space around it, which
+// json.Unmarshal would not hand to an UnmarshalJSON method either.
+func trimmedBody(body []byte) []byte { return bytes.Trim(body, " \t\r\n") }
 
 // unexpected makes the error for an answer that is not what was expected,
 // without the body of a successful answer that holds a secret.

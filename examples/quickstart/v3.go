@@ -1,0 +1,159 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/khipu-go/khipu"
+	"github.com/khipu-go/khipu/khiputest"
+	"github.com/khipu-go/khipu/khipuv3"
+)
+
+// runV3 is the quickstart on Khipu's API v3: offline against khiputest, or
+// real Khipu with KHIPU_API_KEY.
+func runV3(ctx context.Context, out io.Writer, getenv func(string) string) error {
+	apiKey := getenv("KHIPU_API_KEY")
+	if apiKey == "" {
+		return runOfflineV3(ctx, out)
+	}
+	opts := []khipuv3.Option{khipuv3.WithUserAgent("khipu-go-quickstart")}
+	if base := getenv("KHIPU_BASE_URL"); base != "" {
+		opts = append(opts, khipuv3.WithBaseURL(base)) // e.g. a khiputest server's V3URL
+	}
+	client, err := khipuv3.NewClient(apiKey, opts...)
+	if err != nil {
+		return err
+	}
+	return runLiveV3(ctx, out, client, getenv)
+}
+
+// runOfflineV3 runs the whole v3 flow against khiputest: the notification
+// arrives signed, and the shop verifies the signature itself.
+func runOfflineV3(ctx context.Context, out io.Writer) error {
+	fmt.Fprintln(out, "No KHIPU_API_KEY set: using an in-memory Khipu (khiputest) and API v3.")
+	const webhookSecret = "quickstart-webhook-secret" // khiputest signs notifications 3.0 with the account's secret
+	khipuServer := khiputest.NewServer("12345", webhookSecret)
+	defer khipuServer.Close()
+
+	client, err := khipuv3.NewClient(khipuServer.APIKey(), khipuv3.WithBaseURL(khipuServer.V3URL()))
+	if err != nil {
+		return err
+	}
+	ord := order{ID: "order-1001", Amount: khipu.NewAmount(5000), Currency: "CLP"}
+
+	// The shop's notification endpoint: check Khipu's signature over the
+	// raw body, check the payment against the order, then deliver.
+	type verified struct {
+		n        *khipuv3.Notification
+		mismatch error
+	}
+	notified := make(chan verified, 1)
+	notifyURL, stopShop, err := startShop(khipuv3.NotificationHandler(webhookSecret, func(ctx context.Context, n *khipuv3.Notification) error {
+		select {
+		case notified <- verified{n, n.Check(ord.ID, ord.Amount, ord.Currency)}:
+		default: // a replayed notification: already handled
+		}
+		return nil
+	}))
+	if err != nil {
+		return err
+	}
+	defer stopShop()
+
+	fmt.Fprintf(out, "1. Creating a payment of %s %s for %s (API v3)\n", ord.Amount, ord.Currency, ord.ID)
+	created, err := client.Payments.Create(ctx, &khipuv3.PaymentCreateParams{
+		Subject:       "Quickstart order " + ord.ID,
+		Currency:      ord.Currency,
+		Amount:        ord.Amount,
+		TransactionID: ord.ID,
+		ReturnURL:     "https://shop.example/orders/" + ord.ID,
+		CancelURL:     "https://shop.example/cart",
+		NotifyURL:     notifyURL, // notified with notifications 3.0
+	})
+	if err != nil {
+		return fmt.Errorf("creating the payment: %w", err)
+	}
+	fmt.Fprintf(out, "   payment %s created; the payer would now be sent to %s\n", created.PaymentID, created.PaymentURL)
+
+	p, err := client.Payments.Get(ctx, created.PaymentID)
+	if err != nil {
+		return fmt.Errorf("reading the payment: %w", err)
+	}
+	fmt.Fprintf(out, "2. Before paying, Khipu says the payment is %q\n", p.Status)
+
+	fmt.Fprintln(out, "3. The payer pays; Khipu POSTs the signed payment to", notifyURL)
+	if err := khipuServer.Pay(created.PaymentID); err != nil {
+		return fmt.Errorf("paying: %w", err)
+	}
+	v, err := await(ctx, notified)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "4. Signed notification 3.0 verified (x-khipu-signature over the raw body): payment %s, %s %s, order %s, receiver %s\n",
+		v.n.PaymentID, v.n.Amount, v.n.Currency, v.n.TransactionID, v.n.ReceiverID)
+	return deliver(out, ord, v.mismatch)
+}
+
+// runLiveV3 uses real Khipu v3: banks, a prediction, a payment to pay in the
+// browser, and polling until it is done (or Ctrl-C). With KHIPU_NOTIFY_URL
+// and KHIPU_WEBHOOK_SECRET it also receives and verifies the signed
+// notification on KHIPU_LISTEN.
+func runLiveV3(ctx context.Context, out io.Writer, client *khipuv3.Client, getenv func(string) string) error {
+	fmt.Fprintln(out, "Using Khipu's API v3.")
+	banks, err := client.Banks.List(ctx)
+	if err != nil {
+		return fmt.Errorf("listing banks: %w", err)
+	}
+	printBanks(out, banks)
+	ord := liveOrder()
+	notifyURL, secret := getenv("KHIPU_NOTIFY_URL"), getenv("KHIPU_WEBHOOK_SECRET")
+	if notifyURL != "" && secret != "" {
+		stop, err := listenForNotifications(out, cmp.Or(getenv("KHIPU_LISTEN"), "127.0.0.1:8080"), secret, ord)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	created, err := client.Payments.Create(ctx, &khipuv3.PaymentCreateParams{
+		Subject:       "khipu-go quickstart " + ord.ID,
+		Currency:      ord.Currency,
+		Amount:        ord.Amount,
+		TransactionID: ord.ID,
+		NotifyURL:     notifyURL,
+	})
+	if err != nil {
+		return fmt.Errorf("creating the payment: %w", err)
+	}
+	return pollUntilPaid(ctx, out, client.Payments.Get, created, ord)
+}
+
+// listenForNotifications serves the signed notifications of a live run on
+// addr, printing each one it verified.
+func listenForNotifications(out io.Writer, addr, secret string, ord order) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening for notifications on %s: %w", addr, err)
+	}
+	handler := khipuv3.NotificationHandler(secret, func(ctx context.Context, n *khipuv3.Notification) error {
+		verdict := "matches the order"
+		if err := n.Check(ord.ID, ord.Amount, ord.Currency); err != nil {
+			verdict = "does NOT match the order: " + err.Error()
+		}
+		fmt.Fprintf(out, "   signed notification verified: payment %s, %s %s; it %s\n", n.PaymentID, n.Amount, n.Currency, verdict)
+		return nil
+	})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintln(out, "   notification endpoint stopped:", err)
+		}
+	}()
+	fmt.Fprintf(out, "   listening for signed notifications on %s\n", ln.Addr())
+	return func() { _ = srv.Close() }, nil
+}

@@ -14,15 +14,16 @@ import (
 const ControlPath = "/khiputest/"
 
 // ControlHandler returns the control API of cmd/khiputest: HTTP routes below
-// ControlPath that do what Pay, Notify, SetStatus, FailNext and Requests
-// do, for tests written in languages that cannot call Go. Bodies are JSON,
-// in and out:
+// ControlPath that do what Pay, Notify, SetStatus, AuthorizeSubscription,
+// FailNext and Requests do, for tests written in languages that cannot call
+// Go. Bodies are JSON, in and out:
 //
-//	POST /khiputest/payments/{id}/pay       as Pay
-//	POST /khiputest/payments/{id}/notify    as Notify
-//	POST /khiputest/payments/{id}/status    as SetStatus: {"status": "done", "status_detail": "reversed"}
-//	POST /khiputest/fail-next               as FailNext: {"endpoint": "POST /payments", "status": 503, "times": 1}
-//	GET  /khiputest/requests                as Requests
+//	POST /khiputest/payments/{id}/pay             as Pay
+//	POST /khiputest/payments/{id}/notify          as Notify
+//	POST /khiputest/payments/{id}/status          as SetStatus: {"status": "done", "status_detail": "reversed"}
+//	POST /khiputest/subscriptions/{id}/authorize  as AuthorizeSubscription
+//	POST /khiputest/fail-next                     as FailNext: {"endpoint": "POST /payments", "status": 503, "times": 1}
+//	GET  /khiputest/requests                      as Requests
 //
 // The payment routes answer 200 with the payment's payment_id, status and
 // status_detail; pay and notify add, for a payment with a notify_url, its
@@ -31,9 +32,13 @@ const ControlPath = "/khiputest/"
 // not answer 2xx: the payment is paid all the same, as at Khipu. fail-next
 // answers what it queued (times is 1 when left out); requests, a list of
 // {method, path, endpoint, params, body, header, receiver_id, status}.
+// authorize answers the subscription's subscription_id, status (ENABLED)
+// and notify_url, and, when the shop did not answer its status callback
+// with a 2xx, callback_status (0 for no answer) and callback_error.
 //
-// A payment that does not exist is a 404, an action it is not in a state for
-// (paying a paid payment, notifying a pending one) a 409, a malformed body,
+// A payment or subscription that does not exist is a 404, an action it is
+// not in a state for (paying a paid payment, notifying a pending one,
+// authorizing an enabled subscription) a 409, a malformed body,
 // a status pair Khipu does not report or a FailNext that would panic a 400,
 // each with {"error": "..."}.
 //
@@ -44,11 +49,13 @@ func (s *Server) ControlHandler() http.Handler {
 	mux.HandleFunc("POST "+ControlPath+"payments/{id}/pay", s.controlPayment(s.Pay))
 	mux.HandleFunc("POST "+ControlPath+"payments/{id}/notify", s.controlPayment(s.Notify))
 	mux.HandleFunc("POST "+ControlPath+"payments/{id}/status", s.controlStatus)
+	mux.HandleFunc("POST "+ControlPath+"subscriptions/{id}/authorize", s.controlAuthorize)
 	mux.HandleFunc("POST "+ControlPath+"fail-next", s.controlFailNext)
 	mux.HandleFunc("GET "+ControlPath+"requests", s.controlRequests)
 	mux.HandleFunc(ControlPath, func(w http.ResponseWriter, r *http.Request) {
 		controlError(w, http.StatusNotFound, "no route "+r.Method+" "+r.URL.Path+" in the khiputest control API; its routes are "+
-			"POST /khiputest/payments/{id}/pay, /notify and /status, POST /khiputest/fail-next and GET /khiputest/requests")
+			"POST /khiputest/payments/{id}/pay, /notify and /status, POST /khiputest/subscriptions/{id}/authorize, "+
+			"POST /khiputest/fail-next and GET /khiputest/requests")
 	})
 	return mux
 }
@@ -111,6 +118,36 @@ func (s *Server) controlStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	controlJSON(w, controlAnswer{PaymentID: id, Status: string(in.Status), StatusDetail: string(in.StatusDetail)})
+}
+
+func (s *Server) controlAuthorize(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	sub := s.subscriptions[id]
+	s.mu.Unlock()
+	if sub == nil {
+		controlError(w, http.StatusNotFound, "no subscription "+id)
+		return
+	}
+	err := s.AuthorizeSubscription(id)
+	var ce *CallbackError
+	if err != nil && !errors.As(err, &ce) {
+		controlError(w, http.StatusConflict, err.Error())
+		return
+	}
+	s.mu.Lock()
+	answer := struct {
+		SubscriptionID string `json:"subscription_id"`
+		Status         string `json:"status"`
+		NotifyURL      string `json:"notify_url"`
+		CallbackStatus *int   `json:"callback_status,omitempty"`
+		CallbackError  string `json:"callback_error,omitempty"`
+	}{SubscriptionID: id, Status: sub.mandate.status(), NotifyURL: sub.params.Get("notify_url")}
+	s.mu.Unlock()
+	if ce != nil {
+		answer.CallbackStatus, answer.CallbackError = &ce.StatusCode, ce.Error()
+	}
+	controlJSON(w, answer)
 }
 
 func (s *Server) controlFailNext(w http.ResponseWriter, r *http.Request) {

@@ -172,3 +172,31 @@ func TestControlUnknownRoutes(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, status)
 	assert.Contains(t, got["error"], "its routes are POST /khiputest/payments/{id}/pay")
 }
+
+func TestControlAuthorizeSubscription(t *testing.T) {
+	srv, base, _ := controlServer(t)
+	shop := newScriptedShop(t, answer(http.StatusInternalServerError))
+	refused, _ := newSubscription(t, srv, shop.url)
+	accepted, _ := newSubscription(t, srv, shop.url)
+
+	status, got := control(t, base, http.MethodPost, "/khiputest/subscriptions/"+refused+"/authorize", "")
+	assert.Equal(t, http.StatusOK, status, "enabled, though the shop refused the callback")
+	assert.Equal(t, refused, got["subscription_id"])
+	assert.Equal(t, "ENABLED", got["status"])
+	assert.Equal(t, shop.url, got["notify_url"])
+	assert.Equal(t, 500.0, got["callback_status"])
+	assert.Contains(t, got["callback_error"], "was answered 500")
+	assert.JSONEq(t, `{"subscription_id": "`+refused+`", "status": "enabled"}`, string((<-shop.got).body))
+
+	status, got = control(t, base, http.MethodPost, "/khiputest/subscriptions/"+accepted+"/authorize", "")
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, map[string]any{"subscription_id": accepted, "status": "ENABLED", "notify_url": shop.url}, got)
+	<-shop.got
+	assert.Equal(t, "ENABLED", subscriptionStatus(t, srv, accepted)["status"])
+
+	status, got = control(t, base, http.MethodPost, "/khiputest/subscriptions/"+accepted+"/authorize", "")
+	assert.Equal(t, http.StatusConflict, status)
+	assert.Contains(t, got["error"], "ENABLED already")
+	status, _ = control(t, base, http.MethodPost, "/khiputest/subscriptions/nope/authorize", "")
+	assert.Equal(t, http.StatusNotFound, status)
+}

@@ -6,10 +6,11 @@
 //
 // It prints its base URLs and credentials (random ones for the flags left
 // out) and serves, on one address, Khipu's API v2 under /api/2.0, its API v3
-// under /v3, the payment pages under /payment/info/, and a control API under
-// /khiputest/ that does what a Go test does with a khiputest.Server: pay a
-// payment, notify it again, set its status, fail the next requests to an
-// endpoint, list the requests received (see khiputest.Server.ControlHandler).
+// under /v3, automatic payments under /v1/automatic-payment, the payment and
+// mandate pages, and a control API under /khiputest/ that does what a Go
+// test does with a khiputest.Server: pay a payment, notify it again, set its
+// status, authorize a subscription, fail the next requests to an endpoint,
+// list the requests received (see khiputest.Server.ControlHandler).
 // Notifications are sent when a payment is paid, and the control API's
 // answer says how the shop answered.
 //

@@ -345,6 +345,19 @@ func TestTheProgramServesAShopInAnyLanguage(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, a.status, "a pair Khipu does not report")
 	})
 
+	t.Run("automatic payments: a subscription authorized through the control API", func(t *testing.T) {
+		a := v3(t, apiKey, http.MethodPost, v3URL+"/v1/automatic-payment/subscription",
+			`{"name": "Plan Hogar", "email": "ana@example.com", "max_amount": 10000, "currency": "CLP",
+			  "notify_url": "`+notifyURL+`", "return_url": "https://shop.example/ok", "cancel_url": "https://shop.example/no"}`)
+		require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+		id := a.json(t)["subscription_id"].(string)
+
+		a = control(t, p, http.MethodPost, "/khiputest/subscriptions/"+id+"/authorize", "")
+		require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+		assert.Equal(t, map[string]any{"subscription_id": id, "status": "ENABLED", "notify_url": notifyURL}, a.json(t))
+		assert.JSONEq(t, `{"subscription_id": "`+id+`", "status": "enabled"}`, string((<-notified).body))
+	})
+
 	t.Run("fail-next makes the next requests to an endpoint fail", func(t *testing.T) {
 		a := control(t, p, http.MethodPost, "/khiputest/fail-next", `{"endpoint": "POST /v3/payments", "status": 503, "times": 1}`)
 		require.Equal(t, http.StatusOK, a.status, "%s", a.body)
@@ -390,7 +403,7 @@ func TestTheProgramServesAShopInAnyLanguage(t *testing.T) {
 		assert.Equal(t, []string{
 			"POST /payments 200", "GET /payments 200", "GET /banks 403",
 			"POST /v3/payments 200", "GET /v3/payments/{id} 401", "GET /v3/payments/{id} 200",
-			"POST /v3/payments 503", "POST /v3/payments 200", "POST /v3/payments 400", "POST /payments 200",
+			"POST /v1/automatic-payment/subscription 200", "POST /v3/payments 503", "POST /v3/payments 200", "POST /v3/payments 400", "POST /payments 200",
 		}, seen)
 		assert.Contains(t, list[0].Body, "notify_api_version=1.3")
 	})
@@ -402,10 +415,11 @@ func TestTheProgramServesAShopInAnyLanguage(t *testing.T) {
 		for _, line := range []string{
 			`POST /api/2\.0/payments 200 `, `POST /khiputest/payments/\w+/pay 200 `, `GET /api/2\.0/banks 403 `,
 			`POST /v3/payments 503 `, `GET /khiputest/requests 200 `, `POST /payment/info/\w+ 303 `,
+			`POST /khiputest/subscriptions/[\w-]+/authorize 200 `,
 		} {
 			assert.Regexp(t, regexp.MustCompile(`(?m)^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d+ `+line+`\S+$`), log)
 		}
-		assert.Len(t, regexp.MustCompile(`(?m)^\d{4}/.* \d{3} \S+$`).FindAllString(log, -1), 20, "one line per request:\n%s", log)
+		assert.Len(t, regexp.MustCompile(`(?m)^\d{4}/.* \d{3} \S+$`).FindAllString(log, -1), 22, "one line per request:\n%s", log)
 		assert.NotContains(t, log, secret)
 		assert.NotContains(t, log, apiKey)
 	})

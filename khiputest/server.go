@@ -55,58 +55,6 @@
 // makes a Server that the caller serves (ServeHTTP) at an address of its
 // own, such as another container's name or a tunnel.
 //
-// # What it does differently from Khipu
-//
-// A test that passes against khiputest proves what it checks, and no more.
-// This server differs from Khipu where Khipu is not documented or cannot be
-// played in memory:
-//
-//   - Error messages are its own, in English; the statuses, the error body's
-//     shape and the fields named match Khipu's. Test a shop's handling by
-//     status and field, not by message.
-//   - It is stricter where Khipu's documentation is vague: it refuses an
-//     optional parameter sent empty, an unknown parameter and one sent twice,
-//     which Khipu may ignore. It takes dates in RFC 3339 and PHP's ISO 8601
-//     forms only, and amounts with at most 4 decimals (none in CLP); it does
-//     not know the decimals of other currencies, nor minimum or maximum
-//     amounts of a payment (banks' min_amount is listed, not enforced).
-//   - A refund by an account WithRefunds(false) is a 403; Khipu's answer is
-//     not documented.
-//   - Nothing happens on its own: a payment is paid only by Pay, its page or
-//     the control API, never moves to verifying but through SetStatus, stays
-//     pending past its expires_date (it just cannot be paid), is never
-//     settled (confirm_timeout_date is not enforced) and never leaves the
-//     store. Which status goes with which detail is not documented by
-//     Khipu: SetStatus takes the plausible pairs it lists.
-//   - Khipu notifies a payment once it is reconciled; here Pay does that, and
-//     Notify sends the notification of any payment that is done, whatever
-//     its detail, so that a shop's refusal can be tested. Without
-//     WithAsyncNotifications a notification is sent once, synchronously;
-//     with it, it is retried after 10 ms, doubling up to 1 s, until
-//     answered, while Khipu retries on a schedule it does not publish (for
-//     up to two days, says its v3 description). A notification 1.2 is
-//     1.3's form with api_version=1.2, and notification tokens never
-//     expire.
-//   - A paid payment always has the same payer: DemoBank, "Test Payer"
-//     (unless payer_name was sent), 11.111.111-1, account 000012345678,
-//     paid by simplified_transfer; its receipt_url leads nowhere and
-//     attachment_urls is empty. No e-mail is sent (send_email,
-//     send_reminders).
-//   - The banks and payment methods are fixed lists; GET /v3/predict
-//     answers from a fixed limit; integrator_fee and collect_account_uuid
-//     are checked for form only.
-//   - The payment page is one page for every method: there is no bank to
-//     choose, simplified_transfer_url, transfer_url and webpay_url lead to
-//     it, and app_url (khipu:///pos/<id>) opens nothing.
-//   - POST /receivers makes an account usable at once, with a random
-//     secret, that collects in the same currencies as the server's; in v3
-//     only the server's API key exists, acting for the account NewServer was
-//     given (and, as an integrator, for the accounts it created).
-//   - Which secret signs notifications 3.0 is not certain at Khipu: here it
-//     is the payment's collection account's secret.
-//   - It speaks plain HTTP, has no rate limits, no latency and no
-//     Retry-After, and forgets everything when closed.
-//
 // # API v3
 //
 // Khipu's API v3 is a gateway in front of v2, and so it is here: its paths
@@ -198,6 +146,63 @@
 // charge is in the currency of the merchant's account); a failed charge's
 // payment is pending and rejected-by-payer; a disabled subscription is never
 // enabled again.
+//
+// # What it does differently from Khipu
+//
+// A test that passes against khiputest proves what it checks, and no more.
+// This server differs from Khipu where Khipu is not documented or cannot be
+// played in memory:
+//
+//   - Error messages are its own, in English; the statuses, the error body's
+//     shape and the fields named match Khipu's. Test a shop's handling by
+//     status and field, not by message.
+//   - It is stricter where Khipu's documentation is vague: it refuses an
+//     optional parameter sent empty, an unknown parameter and one sent twice,
+//     which Khipu may ignore. It takes dates in RFC 3339 and PHP's ISO 8601
+//     forms only, and amounts with at most 4 decimals (none in CLP); it does
+//     not know the decimals of other currencies, nor minimum or maximum
+//     amounts of a payment (banks' min_amount is listed, not enforced).
+//   - A refund by an account WithRefunds(false) is a 403; Khipu's answer is
+//     not documented.
+//   - Nothing happens on its own: a payment is paid only by Pay, its page or
+//     the control API, never moves to verifying but through SetStatus, stays
+//     pending past its expires_date (it just cannot be paid), is never
+//     settled (confirm_timeout_date is not enforced) and never leaves the
+//     store. Which status goes with which detail is not documented by
+//     Khipu: SetStatus takes the plausible pairs it lists.
+//   - Khipu notifies a payment once it is reconciled; here Pay does that, and
+//     Notify sends the notification of any payment that is done, whatever
+//     its detail, so that a shop's refusal can be tested. Without
+//     WithAsyncNotifications a notification is sent once, synchronously;
+//     with it, it is retried after 10 ms, doubling up to 1 s, until
+//     answered, while Khipu retries on a schedule it does not publish (for
+//     up to two days, says its v3 description). A notification 1.2 is
+//     1.3's form with api_version=1.2, and notification tokens never
+//     expire.
+//   - A paid payment always has the same payer: DemoBank, "Test Payer"
+//     (unless payer_name was sent), 11.111.111-1, account 000012345678,
+//     paid by simplified_transfer; its receipt_url leads nowhere and
+//     attachment_urls is empty. No e-mail is sent (send_email,
+//     send_reminders).
+//   - The banks and payment methods are fixed lists; GET /v3/predict
+//     answers from a fixed limit; integrator_fee and collect_account_uuid
+//     are checked for form only.
+//   - The payment page is one page for every method: there is no bank to
+//     choose, simplified_transfer_url, transfer_url and webpay_url lead to
+//     it, and app_url (khipu:///pos/<id>) opens nothing.
+//   - POST /receivers makes an account usable at once, with a random
+//     secret, that collects in the same currencies as the server's; in v3
+//     only the server's API key exists, acting for the account NewServer was
+//     given (and, as an integrator, for the accounts it created).
+//   - Which secret signs notifications 3.0 is not certain at Khipu: here it
+//     is the payment's collection account's secret.
+//   - Automatic payments make the choices their section lists. Their status
+//     and error callbacks are sent once and waited for, even with
+//     WithAsyncNotifications (AuthorizeSubscription, DisableSubscription and
+//     FailCharge return the shop's refusal), where Khipu's retries, if any,
+//     are not documented.
+//   - It speaks plain HTTP, has no rate limits, no latency and no
+//     Retry-After, and forgets everything when closed.
 //
 // A Server is safe for concurrent use.
 package khiputest

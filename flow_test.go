@@ -42,9 +42,9 @@ type flowShop struct {
 	rejected  []error           // payments that did not match their order
 }
 
-func newFlowShop(t *testing.T) *flowShop {
+func newFlowShop(t *testing.T, opts ...khiputest.ServerOption) *flowShop {
 	t.Helper()
-	srv := khiputest.NewServer(testReceiverID, testSecret)
+	srv := khiputest.NewServer(testReceiverID, testSecret, opts...)
 	t.Cleanup(srv.Close)
 	client, err := khipu.NewClient(testReceiverID, testSecret, khipu.WithBaseURL(srv.URL()))
 	require.NoError(t, err)
@@ -146,6 +146,7 @@ func TestFlowAPaidOrderIsDeliveredOnce(t *testing.T) {
 
 func TestFlowAPaymentThatDoesNotMatchItsOrderIsNotDelivered(t *testing.T) {
 	order := flowOrder{khipu.MustParseAmount("19.99"), "USD"}
+	currencies := khiputest.WithCurrencies("USD", "EUR")
 	tests := []struct {
 		name      string
 		pay       khipu.PaymentCreateParams
@@ -157,7 +158,7 @@ func TestFlowAPaymentThatDoesNotMatchItsOrderIsNotDelivered(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			shop := newFlowShop(t)
+			shop := newFlowShop(t, currencies)
 			created := shop.order(t, "o-1", order, &tt.pay)
 			require.NoError(t, shop.khipu.Pay(created.PaymentID), "the shop answers 200: Khipu retrying would not change the payment")
 			assert.Zero(t, shop.deliveries("o-1"))
@@ -170,7 +171,7 @@ func TestFlowAPaymentThatDoesNotMatchItsOrderIsNotDelivered(t *testing.T) {
 	}
 
 	t.Run("another order's payment", func(t *testing.T) {
-		shop := newFlowShop(t)
+		shop := newFlowShop(t, currencies)
 		shop.order(t, "o-1", order, nil)
 		other := shop.order(t, "o-2", flowOrder{khipu.NewAmount(1), "USD"}, nil)
 		require.NoError(t, shop.khipu.Pay(other.PaymentID))

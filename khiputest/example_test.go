@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/khipu-go/khipu"
 	"github.com/khipu-go/khipu/khiputest"
@@ -78,6 +80,53 @@ func ExampleServer_Pay() {
 	// notified: order-1001 done <nil>
 }
 
+func ExampleServer_WaitNotified() {
+	// As at Khipu, Pay returns before the shop is notified, and a
+	// notification the shop does not accept is sent again.
+	srv := khiputest.NewServer("12345", "test-secret", khiputest.WithAsyncNotifications())
+	defer srv.Close()
+	client, err := khipu.NewClient("12345", "test-secret", khipu.WithBaseURL(srv.URL()))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	attempts := 0
+	shop := httptest.NewServer(client.NotificationHandler(func(ctx context.Context, p *khipu.Payment) error {
+		mu.Lock()
+		defer mu.Unlock()
+		attempts++
+		if attempts == 1 {
+			return errors.New("database busy") // answered 500: Khipu tries again
+		}
+		fmt.Println("notified:", p.TransactionID, p.Status)
+		return nil
+	}))
+	defer shop.Close()
+
+	created, err := client.Payments.Create(context.Background(), &khipu.PaymentCreateParams{
+		Subject: "Order 1001", Currency: "CLP", Amount: khipu.NewAmount(5000), TransactionID: "order-1001",
+		NotifyURL: shop.URL,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := srv.Pay(created.PaymentID); err != nil { // returns at once
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.WaitNotified(ctx, created.PaymentID); err != nil {
+		log.Fatal(err)
+	}
+	mu.Lock()
+	fmt.Println("attempts:", attempts)
+	mu.Unlock()
+	// Output:
+	// notified: order-1001 done
+	// attempts: 2
+}
+
 func ExampleServer_FailNext() {
 	srv := khiputest.NewServer("12345", "test-secret")
 	defer srv.Close()
@@ -87,9 +136,7 @@ func ExampleServer_FailNext() {
 	}
 
 	// Khipu is down for the next create-payment request.
-	if err := srv.FailNext(khiputest.EndpointPaymentsCreate, http.StatusServiceUnavailable, 1); err != nil {
-		log.Fatal(err)
-	}
+	srv.FailNext(khiputest.EndpointPaymentsCreate, http.StatusServiceUnavailable, 1)
 	params := &khipu.PaymentCreateParams{Subject: "Order 1001", Currency: "CLP", Amount: khipu.NewAmount(5000)}
 	_, err = client.Payments.Create(context.Background(), params)
 	var se *khipu.ServiceError

@@ -1,32 +1,34 @@
 package khiputest
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/khipu-go/khipu/internal/sign"
 )
 
-// Pay plays the payer and Khipu: it marks the pending payment paymentID as
-// done, as Khipu does once the transfer is reconciled, and then POSTs Khipu's
-// notification to the payment's notify_url, waiting up to 30 s for the
-// answer, as Khipu does. The notification is the one of the payment's
-// notify_api_version: for 1.2 and 1.3, the form
-// api_version=1.3&notification_token=...; for 3.0, the payment as signed
-// JSON (see the package documentation).
+// Pay plays the payer and Khipu: it marks the pending (or verifying)
+// payment paymentID as done, as Khipu does once the transfer is reconciled,
+// and then POSTs Khipu's notification to the payment's notify_url, waiting
+// up to 30 s for the answer, as Khipu does. The notification is the one of
+// the payment's notify_api_version: for 1.2 and 1.3, the form
+// api_version=1.3&notification_token=... (1.2 when it asked for 1.2); for
+// 3.0, the payment as signed JSON (see the package documentation).
 //
-// It fails when there is no such payment or it is not pending (already paid,
-// deleted, or past its expires_date), and when the notification could not be
-// delivered or was answered with anything but a 2xx status; in that last case
-// the payment stays paid, as it does at Khipu, which would notify again later
-// (Notify does that).
+// It fails when there is no such payment or it is neither pending nor
+// verifying (already paid, deleted, refused by the payer, or past its
+// expires_date), and when the notification could not be delivered or was
+// answered with anything but a 2xx status; in that last case the payment
+// stays paid, as it does at Khipu, which would notify again later (Notify
+// does that).
+//
+// With WithAsyncNotifications, Pay returns once the payment is paid, and
+// the notification follows, retried until the shop answers 2xx: a nil error
+// then says nothing of the notification (WaitNotified waits for it).
 func (s *Server) Pay(paymentID string) error {
 	if err := s.closed(); err != nil {
 		return err
@@ -40,13 +42,14 @@ func (s *Server) Pay(paymentID string) error {
 	case p.deleted:
 		s.mu.Unlock()
 		return fmt.Errorf("khiputest: payment %s was deleted", paymentID)
+	case p.status == statusVerifying: // the transfer is being verified: Pay completes it
 	case p.status != statusPending:
 		s.mu.Unlock()
-		return fmt.Errorf("khiputest: payment %s is %s, not pending", paymentID, p.status)
-	case p.statusDetail != detailPending: // a charge that failed (FailCharge)
+		return fmt.Errorf("khiputest: payment %s is %s, not pending", paymentID, p.state())
+	case p.statusDetail != detailPending: // refused by the payer (SetStatus), or a charge that failed (FailCharge)
 		s.mu.Unlock()
 		return fmt.Errorf("khiputest: payment %s is %s and can no longer be paid", paymentID, p.statusDetail)
-	case !p.expires.IsZero() && !time.Now().Before(p.expires):
+	case p.expired():
 		s.mu.Unlock()
 		return fmt.Errorf("khiputest: payment %s expired at %s", paymentID, p.expires.Format(time.RFC3339))
 	}
@@ -55,53 +58,40 @@ func (s *Server) Pay(paymentID string) error {
 	return s.Notify(paymentID)
 }
 
-// Notify POSTs Khipu's notification of the paid payment paymentID to its
+// Notify POSTs Khipu's notification of the payment paymentID to its
 // notify_url again, as Khipu does when a shop did not answer the first one,
-// or sends it twice: the payment as it is now, and for 3.0 signed anew with
-// the time of sending. It fails like Pay when the notification is not
-// delivered, and when the payment is not paid. A payment without a
-// notify_url is not notified, and Notify returns nil.
+// or sends it twice: the payment as it is now (after SetStatus too), and for
+// 3.0 signed anew with the time of sending. It fails like Pay when the
+// notification is not delivered, and when the payment is not done: Khipu
+// notifies a payment once it is done, whatever its status detail. A payment
+// without a notify_url is not notified, and Notify returns nil.
+//
+// With WithAsyncNotifications, Notify returns at once and the notification
+// is delivered as Pay's is, replacing one still being retried.
 func (s *Server) Notify(paymentID string) error {
+	s.mu.Lock()
 	if err := s.closed(); err != nil {
+		s.mu.Unlock()
 		return err
 	}
-	s.mu.Lock()
 	p := s.payments[paymentID]
-	if p == nil || p.status != statusDone {
+	if p == nil || p.deleted || p.status != statusDone {
 		s.mu.Unlock()
-		return fmt.Errorf("khiputest: payment %q is not paid: only paid payments are notified", paymentID)
+		return fmt.Errorf("khiputest: payment %q is not done: Khipu notifies only payments that are done", paymentID)
 	}
-	notifyURL := p.params.Get("notify_url")
-	body, header := s.notification(p)
-	s.mu.Unlock()
-	if notifyURL == "" {
+	if !p.params.Has("notify_url") {
+		s.mu.Unlock()
 		return nil
 	}
-	status, answer, err := s.post(notifyURL, body, header)
-	if err != nil || !accepted(status) {
-		return &NotificationError{PaymentID: paymentID, URL: notifyURL, StatusCode: status, Body: answer, Err: err}
+	d := s.startDelivery(p)
+	if s.async {
+		s.wg.Add(1) // under s.mu, before Close can wait: see Close
+		s.mu.Unlock()
+		go s.retry(d)
+		return nil
 	}
-	return nil
-}
-
-// post sends body with header to target as Khipu sends its notifications
-// and callbacks: a POST that waits up to 30 s for the answer, follows no
-// redirect, and is abandoned when the server closes. It returns the answer's
-// status and the start of its body, or why no answer arrived.
-func (s *Server) post(target string, body []byte, header http.Header) (status int, answer string, err error) {
-	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, target, bytes.NewReader(body))
-	if err != nil {
-		return 0, "", err
-	}
-	req.Header = header
-	resp, err := s.notifier.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	start, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused
-	return resp.StatusCode, strings.TrimSpace(string(start)), nil
+	s.mu.Unlock()
+	return s.attempt(d)
 }
 
 // accepted reports whether status says a notification or callback was
@@ -117,7 +107,7 @@ func (s *Server) notification(p *payment) ([]byte, http.Header) {
 		form := url.Values{"api_version": {version}, "notification_token": {p.token}}
 		return []byte(form.Encode()), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 	}
-	body := p.view(s.srv.URL, true).notification3()
+	body := p.view(s.base, true).notification3()
 	ms := time.Now().UnixMilli()
 	return body, http.Header{
 		"Content-Type": {jsonType},
@@ -162,22 +152,39 @@ var paymentPage = template.Must(template.New("payment").Parse(`<!doctype html>
 <meta charset="utf-8">
 <title>khiputest: {{.Subject}}</title>
 <h1>{{.Subject}}</h1>
-<p>{{.Amount}} {{.Currency}} — payment {{.ID}} is <strong>{{.Status}}</strong>.</p>
-{{if eq .Status "pending"}}<form method="post"><button>Pay with DemoBank</button></form>
-{{if .CancelURL}}<p><a href="{{.CancelURL}}">Cancel and go back to the shop</a></p>{{end}}
-{{else if .ReturnURL}}<p><a href="{{.ReturnURL}}">Back to the shop</a></p>{{end}}
-<p><small>This is khiputest, an in-memory Khipu for tests: no money moves.</small></p>
+<p>{{.Amount}} {{.Currency}} — payment {{.ID}} is <strong>{{.State}}</strong>.</p>
+{{if .Payable}}<form method="post"><button>Pay with DemoBank</button></form>
+{{end}}{{if .Pending}}{{if .CancelURL}}<p><a href="{{.CancelURL}}">Cancel and go back to the shop</a></p>
+{{end}}{{else if .ReturnURL}}<p><a href="{{.ReturnURL}}">Back to the shop</a></p>
+{{end}}<p><small>This is khiputest, an in-memory Khipu for tests: no money moves.</small></p>
 `))
 
+// pageData is what a payment page shows.
+type pageData struct {
+	ID, Subject, Amount, Currency string
+	State                         string // "pending", "verifying", "done (reversed)", "expired since ..."
+	Pending                       bool   // not paid: the payer may still cancel
+	Payable                       bool   // pending, not refused and not expired: the payer may pay
+	ReturnURL, CancelURL          string
+}
+
 // paymentPage is the page at a payment's payment_url: what the payer sees
-// at Khipu, with a button that pays.
+// at Khipu, the payment as it is now, with a button that pays while it can
+// be paid and a link back to the shop's cancel_url while it is not paid.
 func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	p := s.payments[r.PathValue("id")]
-	var data struct{ ID, Subject, Amount, Currency, Status, ReturnURL, CancelURL string }
+	var data pageData
 	if p != nil && !p.deleted {
-		data.ID, data.Subject, data.Amount, data.Currency = p.id, p.params.Get("subject"), p.amount.String(), p.params.Get("currency")
-		data.Status, data.ReturnURL, data.CancelURL = p.status, p.params.Get("return_url"), p.params.Get("cancel_url")
+		data = pageData{
+			ID: p.id, Subject: p.params.Get("subject"), Amount: p.amount.String(), Currency: p.params.Get("currency"),
+			State: p.state(), Pending: p.status == statusPending,
+			Payable:   p.status == statusPending && p.statusDetail == detailPending && !p.expired(),
+			ReturnURL: p.params.Get("return_url"), CancelURL: p.params.Get("cancel_url"),
+		}
+		if p.expired() {
+			data.State = "expired since " + p.expires.Format(time.RFC3339)
+		}
 	}
 	s.mu.Unlock()
 	if data.ID == "" {

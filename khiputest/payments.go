@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -19,20 +20,45 @@ type payment struct {
 	status, statusDetail string
 	conciliation         time.Time // when it was paid
 	deleted, confirmed   bool
-	refunded             amount // the sum of its refunds
+	refunded             amount      // the sum of its refunds
+	notify               notifyState // how its notifications went
 
 	charge *charge // the charge intent that made it; nil for POST /payments
 }
 
-// The states a payment goes through here.
+// The states the server's own code looks at; SetStatus puts a payment in
+// any state Khipu documents.
 const (
-	statusPending = "pending"
-	statusDone    = "done"
+	statusPending   = "pending"
+	statusVerifying = "verifying"
+	statusDone      = "done"
 
 	detailPending  = "pending"
 	detailNormal   = "normal"
 	detailReversed = "reversed" // refunded in full
 )
+
+// collected reports whether Khipu collected p's money, so that it can be
+// confirmed or refunded: done, and neither rejected by the payer nor paid
+// outside Khipu.
+func (p *payment) collected() bool {
+	return p.status == statusDone && (p.statusDetail == detailNormal || p.statusDetail == detailReversed)
+}
+
+// expired reports whether p is pending past its expires_date: it can no
+// longer be paid.
+func (p *payment) expired() bool {
+	return p.status == statusPending && !p.expires.IsZero() && !time.Now().Before(p.expires)
+}
+
+// state is p's status and detail, for messages and the payment page:
+// "pending", "done (reversed)".
+func (p *payment) state() string {
+	if p.statusDetail == p.status {
+		return p.status
+	}
+	return p.status + " (" + p.statusDetail + ")"
+}
 
 // createPaymentParams are the parameters of POST /payments and how each is
 // checked.
@@ -71,7 +97,7 @@ func (s *Server) createPayment(c *call) response {
 	errs := c.validate(rs)
 	p := c.params
 	if errs == nil {
-		errs = crossCheckPayment(p)
+		errs = crossCheckPayment(p, s.currencies)
 	}
 	if errs != nil {
 		return validationResponse(errs)
@@ -84,7 +110,7 @@ func (s *Server) createPayment(c *call) response {
 	s.mu.Lock()
 	pay := s.addPayment(c.caller.id, p)
 	s.mu.Unlock()
-	return ok(pay.created(s.srv.URL, c.v3))
+	return ok(pay.created(s.base, c.v3))
 }
 
 // addPayment keeps a new pending payment of the account receiver, made with
@@ -100,17 +126,21 @@ func (s *Server) addPayment(receiver string, params url.Values) *payment {
 		statusDetail: detailPending,
 	}
 	pay.amount, _ = parseAmount(params.Get("amount"))
-	pay.expires, _ = time.Parse(time.RFC3339, params.Get("expires_date"))
+	pay.expires, _ = parseDate(params.Get("expires_date"))
 	s.payments[pay.id] = pay
 	s.byToken[pay.token] = pay
 	return pay
 }
 
 // crossCheckPayment checks what depends on more than one parameter of a
-// valid create-payment request.
-func crossCheckPayment(p url.Values) []fieldError {
+// valid create-payment request, or on the account, which collects in
+// currencies.
+func crossCheckPayment(p url.Values, currencies []string) []fieldError {
 	var errs []fieldError
 	currency := p.Get("currency")
+	if msg := collects(currencies, currency); msg != "" {
+		errs = append(errs, fieldError{"currency", msg})
+	}
 	amt, _ := parseAmount(p.Get("amount"))
 	if msg := precision(currency, amt); msg != "" {
 		errs = append(errs, fieldError{"amount", msg})
@@ -121,13 +151,22 @@ func crossCheckPayment(p url.Values) []fieldError {
 	} else if fee > amt {
 		errs = append(errs, fieldError{"integrator_fee", "is larger than the amount"})
 	}
-	if p.Get("send_email") == "true" && (p.Get("payer_name") == "" || p.Get("payer_email") == "") {
+	if isTrue(p.Get("send_email")) && (p.Get("payer_name") == "" || p.Get("payer_email") == "") {
 		errs = append(errs, fieldError{"send_email", "needs payer_name and payer_email"})
 	}
 	if p.Has("contract_url") && !p.Has("fixed_payer_personal_identifier") {
 		errs = append(errs, fieldError{"contract_url", "needs fixed_payer_personal_identifier"})
 	}
 	return errs
+}
+
+// collects says why an account that collects in currencies does not
+// collect in currency, or "".
+func collects(currencies []string, currency string) string {
+	if slices.Contains(currencies, currency) {
+		return ""
+	}
+	return "this collection account does not collect in " + currency + "; it collects in " + strings.Join(currencies, ", ")
 }
 
 // precision says what is wrong with a's decimals in currency, or "": the
@@ -149,7 +188,7 @@ func (s *Server) getPayment(c *call) response {
 	if p == nil {
 		return resp
 	}
-	return ok(p.view(s.srv.URL, c.v3))
+	return ok(p.view(s.base, c.v3))
 }
 
 func (s *Server) getPaymentByToken(c *call) response {
@@ -165,7 +204,7 @@ func (s *Server) getPaymentByToken(c *call) response {
 	if !s.mayAccess(c.caller, p.receiver) {
 		return errorResponse(http.StatusForbidden, "the payment belongs to another collection account")
 	}
-	return ok(p.view(s.srv.URL, false))
+	return ok(p.view(s.base, false))
 }
 
 func (s *Server) deletePayment(c *call) response {
@@ -179,7 +218,7 @@ func (s *Server) deletePayment(c *call) response {
 		return resp
 	}
 	if p.status != statusPending {
-		return validationResponse([]fieldError{{"payment_id", "only a pending payment can be deleted; this one is " + p.status}})
+		return validationResponse([]fieldError{{"payment_id", "only a pending payment can be deleted; this one is " + p.state()}})
 	}
 	p.deleted = true
 	return ok(success{Message: "payment deleted"})
@@ -196,8 +235,8 @@ func (s *Server) confirmPayment(c *call) response {
 		return resp
 	}
 	switch {
-	case p.status != statusDone:
-		return validationResponse([]fieldError{{"payment_id", "only a paid payment can be confirmed; this one is " + p.status}})
+	case !p.collected():
+		return validationResponse([]fieldError{{"payment_id", "only a payment paid through Khipu can be confirmed; this one is " + p.state()}})
 	case p.confirmed:
 		return validationResponse([]fieldError{{"payment_id", "the payment is already confirmed"}})
 	case p.refunded == p.amount:
@@ -210,6 +249,9 @@ func (s *Server) confirmPayment(c *call) response {
 func (s *Server) refundPayment(c *call) response {
 	if errs := c.validate(rules{"amount": optional(positiveAmount).as(kindNumber)}); errs != nil {
 		return validationResponse(errs)
+	}
+	if !s.refunds {
+		return errorResponse(http.StatusForbidden, "this collection account does not collect in a Khipu account: it cannot refund")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -224,8 +266,8 @@ func (s *Server) refundPayment(c *call) response {
 	}
 	decimals := precision(p.params.Get("currency"), refund)
 	switch {
-	case p.status != statusDone:
-		return validationResponse([]fieldError{{"payment_id", "only a paid payment can be refunded; this one is " + p.status}})
+	case !p.collected():
+		return validationResponse([]fieldError{{"payment_id", "only a payment paid through Khipu can be refunded; this one is " + p.state()}})
 	case p.confirmed:
 		return validationResponse([]fieldError{{"payment_id", "the payment is confirmed: refunds end at settlement"}})
 	case remaining == 0:
@@ -387,8 +429,8 @@ func (p *payment) view(base string, v3 bool) paymentView {
 		TransactionID:        p.params.Get("transaction_id"),
 		Custom:               p.params.Get("custom"),
 		ResponsibleUserEmail: p.params.Get("responsible_user_email"),
-		SendReminders:        p.params.Get("send_reminders") == "true",
-		SendEmail:            p.params.Get("send_email") == "true",
+		SendReminders:        isTrue(p.params.Get("send_reminders")),
+		SendEmail:            isTrue(p.params.Get("send_email")),
 		PaymentMethod:        "not_available",
 	}
 	if !p.expires.IsZero() {
@@ -398,7 +440,7 @@ func (p *payment) view(base string, v3 bool) paymentView {
 		noDetails := ""
 		v.Discount, v.ThirdPartyAuthorizationDetails = amount(0).json(true), &noDetails
 	}
-	if p.status == statusDone {
+	if !p.conciliation.IsZero() { // paid
 		v.ConciliationDate = date(p.conciliation)
 		v.ReceiptURL = base + "/receipts/" + p.id + ".pdf"
 		v.Bank, v.BankID = testBank.Name, testBank.BankID

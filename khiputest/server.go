@@ -7,9 +7,12 @@
 // The server checks every request as Khipu does: the v2 Authorization
 // signature (403 with Khipu's JSON error when it is wrong) or the v3
 // x-api-key header (401 when it is missing or wrong), the parameters (400
-// with field errors: required fields, amount format, booleans, dates, URLs),
-// and who may see what (a payment or a merchant of another account is a 403).
-// It keeps payments in memory through their life — pending, paid (Pay),
+// with field errors: required fields, amount format, booleans, dates, URLs,
+// and the currencies the account collects in), and who may see what (a
+// payment or a merchant of another account is a 403). It accepts what
+// Khipu's own official clients send: the PHP client's dates without a colon
+// in the offset (2026-12-03T00:55:00+0000) and its booleans as 1 and 0. It
+// keeps payments in memory through their life — pending, paid (Pay),
 // deleted, confirmed, refunded — and answers the notification-token lookup a
 // shop makes when Khipu notifies it. Pay plays the payer: it marks a payment
 // done and POSTs Khipu's notification to the payment's notify_url.
@@ -18,13 +21,39 @@
 //	defer srv.Close()
 //	client, _ := khipu.NewClient("12345", "test-secret", khipu.WithBaseURL(srv.URL()))
 //
-// Every payment also has a payment page at its payment_url, with a "Pay"
-// button that pays it and sends the browser to its return_url, so that a shop
-// can be tried by hand without a Khipu account.
+// The account is Chilean: it collects in CLP only (WithCurrencies sets
+// others) and may refund (WithRefunds(false) makes it an account that
+// cannot).
 //
-// FailNext makes the next requests to an endpoint fail with a chosen status,
-// to test a caller's error handling; Requests returns what the server
-// received, to assert what a caller sent.
+// Every payment also has a payment page at its payment_url that shows the
+// payment as it is, with a "Pay" button that pays it and sends the browser
+// to its return_url while it can be paid, and a link to its cancel_url while
+// it is not paid, so that a shop can be tried by hand without a Khipu
+// account.
+//
+// # Failure paths
+//
+// A shop's tests should see what goes wrong at Khipu too:
+//
+//   - WithAsyncNotifications makes Pay return before the shop is notified,
+//     as at Khipu, and retries the notification while the shop answers
+//     anything but 2xx; WaitNotified waits for the shop's 2xx. Without it,
+//     Pay and Notify deliver once and return the shop's refusal as an error.
+//   - SetStatus puts a payment in any status and detail Khipu documents
+//     (verifying, rejected-by-payer, marked-as-abuse, reversed...), and
+//     Notify sends its notification again as it now is.
+//   - FailNext makes the next requests to an endpoint fail with a chosen
+//     status (Khipu's JSON error, or a proxy's HTML page), to test a caller's
+//     error handling; Requests returns what the server received, to assert
+//     what a caller sent.
+//
+// # Shops in other languages
+//
+// cmd/khiputest runs this server as a program, with a control API over HTTP
+// (ControlHandler) that pays, notifies, sets statuses, fails the next
+// requests and lists them, for tests that cannot call Go. WithPublicURL
+// makes a Server that the caller serves (ServeHTTP) at an address of its
+// own, such as another container's name or a tunnel.
 //
 // # API v3
 //
@@ -118,6 +147,63 @@
 // payment is pending and rejected-by-payer; a disabled subscription is never
 // enabled again.
 //
+// # What it does differently from Khipu
+//
+// A test that passes against khiputest proves what it checks, and no more.
+// This server differs from Khipu where Khipu is not documented or cannot be
+// played in memory:
+//
+//   - Error messages are its own, in English; the statuses, the error body's
+//     shape and the fields named match Khipu's. Test a shop's handling by
+//     status and field, not by message.
+//   - It is stricter where Khipu's documentation is vague: it refuses an
+//     optional parameter sent empty, an unknown parameter and one sent twice,
+//     which Khipu may ignore. It takes dates in RFC 3339 and PHP's ISO 8601
+//     forms only, and amounts with at most 4 decimals (none in CLP); it does
+//     not know the decimals of other currencies, nor minimum or maximum
+//     amounts of a payment (banks' min_amount is listed, not enforced).
+//   - A refund by an account WithRefunds(false) is a 403; Khipu's answer is
+//     not documented.
+//   - Nothing happens on its own: a payment is paid only by Pay, its page or
+//     the control API, never moves to verifying but through SetStatus, stays
+//     pending past its expires_date (it just cannot be paid), is never
+//     settled (confirm_timeout_date is not enforced) and never leaves the
+//     store. Which status goes with which detail is not documented by
+//     Khipu: SetStatus takes the plausible pairs it lists.
+//   - Khipu notifies a payment once it is reconciled; here Pay does that, and
+//     Notify sends the notification of any payment that is done, whatever
+//     its detail, so that a shop's refusal can be tested. Without
+//     WithAsyncNotifications a notification is sent once, synchronously;
+//     with it, it is retried after 10 ms, doubling up to 1 s, until
+//     answered, while Khipu retries on a schedule it does not publish (for
+//     up to two days, says its v3 description). A notification 1.2 is
+//     1.3's form with api_version=1.2, and notification tokens never
+//     expire.
+//   - A paid payment always has the same payer: DemoBank, "Test Payer"
+//     (unless payer_name was sent), 11.111.111-1, account 000012345678,
+//     paid by simplified_transfer; its receipt_url leads nowhere and
+//     attachment_urls is empty. No e-mail is sent (send_email,
+//     send_reminders).
+//   - The banks and payment methods are fixed lists; GET /v3/predict
+//     answers from a fixed limit; integrator_fee and collect_account_uuid
+//     are checked for form only.
+//   - The payment page is one page for every method: there is no bank to
+//     choose, simplified_transfer_url, transfer_url and webpay_url lead to
+//     it, and app_url (khipu:///pos/<id>) opens nothing.
+//   - POST /receivers makes an account usable at once, with a random
+//     secret, that collects in the same currencies as the server's; in v3
+//     only the server's API key exists, acting for the account NewServer was
+//     given (and, as an integrator, for the accounts it created).
+//   - Which secret signs notifications 3.0 is not certain at Khipu: here it
+//     is the payment's collection account's secret.
+//   - Automatic payments make the choices their section lists. Their status
+//     and error callbacks are sent once and waited for, even with
+//     WithAsyncNotifications (AuthorizeSubscription, DisableSubscription and
+//     FailCharge return the shop's refusal), where Khipu's retries, if any,
+//     are not documented.
+//   - It speaks plain HTTP, has no rate limits, no latency and no
+//     Retry-After, and forgets everything when closed.
+//
 // A Server is safe for concurrent use.
 package khiputest
 
@@ -203,12 +289,19 @@ type Request struct {
 // Server is an in-memory Khipu API v2 and v3 on loopback. Create it with
 // NewServer and Close it when done.
 type Server struct {
-	srv      *httptest.Server
-	notifier *http.Client // POSTs notifications to notify_url
+	srv      *httptest.Server // nil with WithPublicURL: the caller serves it
+	handler  http.Handler     // what srv, or the caller, serves
+	base     string           // the URL shops and browsers reach the server at, without a trailing /
+	notifier *http.Client     // POSTs notifications to notify_url
 	ctx      context.Context
 	stop     context.CancelFunc // ends notifications in flight when the server closes
 	apiKey   string             // what v3 requests carry in x-api-key
 	owner    *account           // the account NewServer was given: the one apiKey acts as
+
+	currencies []string       // what every account collects in (WithCurrencies)
+	refunds    bool           // whether accounts may refund (WithRefunds)
+	async      bool           // notifications are delivered by goroutines of their own (WithAsyncNotifications)
+	wg         sync.WaitGroup // those goroutines
 
 	mu        sync.Mutex
 	accounts  map[string]*account // by receiver id
@@ -217,6 +310,7 @@ type Server struct {
 	requests  []Request
 	faults    map[string][]int // by endpoint: statuses the next requests get
 	receivers int64            // receiver ids handed out by POST /receivers
+	notified  chan struct{}    // closed and replaced when a notification attempt ends
 
 	subscriptions map[string]*subscription // automatic-payment mandates, by id
 }
@@ -234,42 +328,29 @@ func newAccount(id, secret, parent string) *account {
 	return &account{id: id, secret: secret, signer: sign.New(id, secret), parent: parent}
 }
 
-// ServerOption configures a Server built by NewServer.
-type ServerOption func(*serverConfig)
-
-// serverConfig is what the options of NewServer set.
-type serverConfig struct {
-	apiKey string
-}
-
-// WithAPIKey sets the API key the server's v3 endpoints accept in the
-// x-api-key header, e.g. one a program under test reads from its
-// configuration. Without it, the server makes up a random key (see APIKey).
-// It panics on an empty or blank key: a server that accepted requests
-// without a key would hide a client that forgets to send one.
-func WithAPIKey(key string) ServerOption {
-	if strings.TrimSpace(key) == "" {
-		panic("khiputest: WithAPIKey with an empty key")
-	}
-	return func(c *serverConfig) { c.apiKey = key }
-}
-
 // NewServer starts an in-memory Khipu on loopback whose collection account
 // is receiverID with secret: v2 requests signed with them and v3 requests
 // carrying APIKey act as that account. Close it when done.
+//
+// With WithPublicURL it starts no listener of its own: the caller serves
+// the Server, an http.Handler, at that URL.
 func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
-	cfg := serverConfig{apiKey: randomString(32, lowerDigits)}
+	cfg := defaultConfig()
 	for _, opt := range opts {
 		opt(&cfg)
 	}
 	s := &Server{
-		apiKey:    cfg.apiKey,
-		owner:     newAccount(receiverID, secret, ""),
-		accounts:  make(map[string]*account),
-		payments:  make(map[string]*payment),
-		byToken:   make(map[string]*payment),
-		faults:    make(map[string][]int),
-		receivers: 100000,
+		apiKey:     cfg.apiKey,
+		currencies: cfg.currencies,
+		refunds:    cfg.refunds,
+		async:      cfg.async,
+		notified:   make(chan struct{}),
+		owner:      newAccount(receiverID, secret, ""),
+		accounts:   make(map[string]*account),
+		payments:   make(map[string]*payment),
+		byToken:    make(map[string]*payment),
+		faults:     make(map[string][]int),
+		receivers:  100000,
 
 		subscriptions: make(map[string]*subscription),
 	}
@@ -311,9 +392,22 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 		// followed: following a 301 or 302 would turn the POST into a GET.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	s.srv = httptest.NewServer(mux) // last: it serves at once
+	s.handler = mux
+	if cfg.publicURL != "" {
+		s.base = cfg.publicURL
+		return s
+	}
+	s.srv = httptest.NewUnstartedServer(mux)
+	s.base = "http://" + s.srv.Listener.Addr().String()
+	s.srv.Start() // last: it serves at once
 	return s
 }
+
+// ServeHTTP serves Khipu's APIs and the payment pages, as the server does
+// on its own address: how a Server made with WithPublicURL is served, at the
+// root of that URL. A request whose path is below /api/2.0/ is API v2, below
+// /v3/ API v3, below /payment/info/ a payment page; any other is a 404.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // route serves the endpoints of one API version, and a 404 for any other
 // path below its root.
@@ -326,13 +420,15 @@ func (s *Server) route(mux *http.ServeMux, d *dialect, handlers map[string]handl
 }
 
 // URL returns the base URL of the API v2, to pass to khipu.WithBaseURL:
-// "http://127.0.0.1:<port>/api/2.0".
-func (s *Server) URL() string { return s.srv.URL + APIPath }
+// "http://127.0.0.1:<port>/api/2.0", or below the URL given to
+// WithPublicURL.
+func (s *Server) URL() string { return s.base + APIPath }
 
 // V3URL returns the base URL of the API v3: the server's root,
-// "http://127.0.0.1:<port>", as every v3 path starts with /v3 (Khipu's is
-// https://payment-api.khipu.com). Pass it to a v3 client as its base URL.
-func (s *Server) V3URL() string { return s.srv.URL }
+// "http://127.0.0.1:<port>" (or the URL given to WithPublicURL), as every v3
+// path starts with /v3 (Khipu's is https://payment-api.khipu.com). Pass it
+// to a v3 client as its base URL.
+func (s *Server) V3URL() string { return s.base }
 
 // APIKey returns the API key the v3 endpoints accept in the x-api-key
 // header: the one given to WithAPIKey, or a random one. Any other key, or
@@ -340,16 +436,22 @@ func (s *Server) V3URL() string { return s.srv.URL }
 func (s *Server) APIKey() string { return s.apiKey }
 
 // Close shuts the server down, waiting for the requests in flight. A
-// notification in flight is abandoned rather than waited for, and Pay and
-// Notify fail once the server is closed.
+// notification in flight or being retried is abandoned rather than waited
+// for, and Pay and Notify fail once the server is closed. A Server made
+// with WithPublicURL has no listener to close: stop serving it first.
 func (s *Server) Close() {
-	s.stop()
-	s.srv.Close()
+	s.mu.Lock()
+	s.stop() // under s.mu: no delivery starts after it (see Notify)
+	s.mu.Unlock()
+	s.wg.Wait()
+	if s.srv != nil {
+		s.srv.Close()
+	}
 	s.notifier.CloseIdleConnections()
 }
 
 // Requests returns the API requests the server has received so far, oldest
-// first. Payment pages and notifications are not included.
+// first. Payment pages, the control API and notifications are not included.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -377,20 +479,31 @@ func (s *Server) Requests() []Request {
 // A khipu.Client retries a read (GET) that fails with 502, 503 or 504, twice
 // by default: to make such a call fail, make times exceed its retries, or
 // give the client WithRetry(khipu.RetryPolicy{}), which turns retries off.
-func (s *Server) FailNext(endpoint string, status, times int) error {
-	if !slices.Contains(endpoints, endpoint) {
-		return fmt.Errorf("khiputest: unknown endpoint %q; use one of the Endpoint constants", endpoint)
-	}
-	if status < 400 || status > 599 {
-		return fmt.Errorf("khiputest: status %d is not an error status (400-599)", status)
-	}
-	if times < 1 {
-		return fmt.Errorf("khiputest: times is %d, want at least 1", times)
+//
+// It panics when endpoint is not one of the Endpoint constants, status is
+// not an HTTP error status (400-599) or times is less than 1: a test that
+// meant to inject a failure and injected none would pass for the wrong
+// reason.
+func (s *Server) FailNext(endpoint string, status, times int) {
+	if err := checkFault(endpoint, status, times); err != nil {
+		panic(err.Error())
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for range times {
 		s.faults[endpoint] = append(s.faults[endpoint], status)
+	}
+}
+
+// checkFault says what is wrong with FailNext's arguments, if anything.
+func checkFault(endpoint string, status, times int) error {
+	switch {
+	case !slices.Contains(endpoints, endpoint):
+		return fmt.Errorf("khiputest: FailNext with unknown endpoint %q; use one of the Endpoint constants, e.g. EndpointPaymentsCreate", endpoint)
+	case status < 400 || status > 599:
+		return fmt.Errorf("khiputest: FailNext with status %d, which is not an HTTP error status (400-599)", status)
+	case times < 1:
+		return fmt.Errorf("khiputest: FailNext with times %d; want at least 1", times)
 	}
 	return nil
 }
@@ -551,8 +664,9 @@ func (s *Server) authenticate(d *dialect, r *http.Request, params url.Values) (*
 	// Khipu checks a signature against its own address, whatever Host the
 	// request carries: a client signs the URL it sends the request to, so a
 	// request sent through a proxy at another address fails, as at Khipu.
+	// Here that address is the public one (WithPublicURL), if any.
 	s.mu.Lock()
-	caller := s.signedBy(r.Header.Get("Authorization"), r.Method, s.srv.URL+r.URL.EscapedPath(), params)
+	caller := s.signedBy(r.Header.Get("Authorization"), r.Method, s.base+r.URL.EscapedPath(), params)
 	s.mu.Unlock()
 	if caller == nil {
 		return nil, errorResponse(http.StatusForbidden, "invalid credentials: the Authorization header is not a valid signature of this request")

@@ -356,6 +356,7 @@ func TestAPaymentThatExpiredCannotBePaid(t *testing.T) {
 	expires := time.Now().Add(2 * time.Second).Truncate(time.Second) // dates travel with second precision
 	created, err := client.Payments.Create(context.Background(), &khipu.PaymentCreateParams{
 		Subject: "Order", Currency: "CLP", Amount: khipu.NewAmount(1000), ExpiresDate: expires,
+		CancelURL: "https://shop.example/orders/1/cancel",
 	})
 	require.NoError(t, err)
 	p, err := client.Payments.Get(context.Background(), created.PaymentID)
@@ -369,6 +370,15 @@ func TestAPaymentThatExpiredCannotBePaid(t *testing.T) {
 	p, err = client.Payments.Get(context.Background(), created.PaymentID)
 	require.NoError(t, err)
 	assert.Equal(t, khipu.StatusPending, p.Status)
+
+	resp, err := http.Get(created.PaymentURL)
+	require.NoError(t, err)
+	page, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "is <strong>expired since "+expires.Format(time.RFC3339)+"</strong>", "the page says so")
+	assert.NotContains(t, string(page), `<form method="post">`, "and has no Pay button")
+	assert.Contains(t, string(page), `<a href="https://shop.example/orders/1/cancel">`, "but the payer can go back")
 }
 
 func TestBanksAndPaymentMethods(t *testing.T) {
@@ -535,8 +545,8 @@ func TestFailNext(t *testing.T) {
 
 	t.Run("the next requests fail with the chosen status, then the endpoint works", func(t *testing.T) {
 		srv, client := newServer(t)
-		require.NoError(t, srv.FailNext(khiputest.EndpointPaymentsCreate, http.StatusServiceUnavailable, 1))
-		require.NoError(t, srv.FailNext(khiputest.EndpointPaymentsCreate, http.StatusBadGateway, 1))
+		srv.FailNext(khiputest.EndpointPaymentsCreate, http.StatusServiceUnavailable, 1)
+		srv.FailNext(khiputest.EndpointPaymentsCreate, http.StatusBadGateway, 1)
 		params := &khipu.PaymentCreateParams{Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1000)}
 
 		_, err := client.Payments.Create(ctx, params)
@@ -567,8 +577,8 @@ func TestFailNext(t *testing.T) {
 
 	t.Run("a 400 and a 403 are Khipu's JSON errors", func(t *testing.T) {
 		srv, client := newServer(t)
-		require.NoError(t, srv.FailNext(khiputest.EndpointBanksList, http.StatusBadRequest, 1))
-		require.NoError(t, srv.FailNext(khiputest.EndpointBanksList, http.StatusForbidden, 1))
+		srv.FailNext(khiputest.EndpointBanksList, http.StatusBadRequest, 1)
+		srv.FailNext(khiputest.EndpointBanksList, http.StatusForbidden, 1)
 		_, err := client.Banks.List(ctx)
 		var ve *khipu.ValidationError
 		assert.ErrorAs(t, err, &ve)
@@ -583,17 +593,26 @@ func TestFailNext(t *testing.T) {
 		client, err := khipu.NewClient(receiverID, secret, khipu.WithBaseURL(srv.URL()),
 			khipu.WithRetry(khipu.RetryPolicy{MaxRetries: 2, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
 		require.NoError(t, err)
-		require.NoError(t, srv.FailNext(khiputest.EndpointBanksList, http.StatusServiceUnavailable, 1))
+		srv.FailNext(khiputest.EndpointBanksList, http.StatusServiceUnavailable, 1)
 		_, err = client.Banks.List(ctx)
 		require.NoError(t, err)
 		assert.Len(t, srv.Requests(), 2)
 	})
 
-	t.Run("misuse is an error, not a panic", func(t *testing.T) {
+	t.Run("misuse panics with a message that says what is wrong", func(t *testing.T) {
 		srv, _ := newServer(t)
-		assert.Error(t, srv.FailNext("GET /nope", 503, 1))
-		assert.Error(t, srv.FailNext(khiputest.EndpointBanksList, 200, 1))
-		assert.Error(t, srv.FailNext(khiputest.EndpointBanksList, 503, 0))
+		assert.PanicsWithValue(t, `khiputest: FailNext with unknown endpoint "GET /nope"; use one of the Endpoint constants, e.g. EndpointPaymentsCreate`,
+			func() { srv.FailNext("GET /nope", 503, 1) })
+		assert.PanicsWithValue(t, `khiputest: FailNext with unknown endpoint "/banks"; use one of the Endpoint constants, e.g. EndpointPaymentsCreate`,
+			func() { srv.FailNext("/banks", 503, 1) }, "a path is not an endpoint")
+		assert.PanicsWithValue(t, "khiputest: FailNext with status 200, which is not an HTTP error status (400-599)",
+			func() { srv.FailNext(khiputest.EndpointBanksList, 200, 1) })
+		assert.PanicsWithValue(t, "khiputest: FailNext with status 302, which is not an HTTP error status (400-599)",
+			func() { srv.FailNext(khiputest.EndpointBanksList, 302, 1) })
+		assert.PanicsWithValue(t, "khiputest: FailNext with times 0; want at least 1",
+			func() { srv.FailNext(khiputest.EndpointBanksList, 503, 0) })
+		_, err := newClient(t, srv, receiverID, secret).Banks.List(ctx)
+		assert.NoError(t, err, "nothing was injected")
 	})
 }
 

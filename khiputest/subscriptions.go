@@ -107,7 +107,9 @@ func (s *Server) createSubscription(c *call) response {
 	errs := c.validate(createSubscriptionParams)
 	if errs == nil {
 		maxAmount, _ := parseAmount(c.params.Get("max_amount"))
-		if msg := precision(c.params.Get("currency"), maxAmount); msg != "" {
+		if msg := collects(s.currencies, c.params.Get("currency")); msg != "" {
+			errs = []fieldError{{"currency", msg}}
+		} else if msg := precision(c.params.Get("currency"), maxAmount); msg != "" {
 			errs = []fieldError{{"max_amount", msg}}
 		}
 	}
@@ -127,7 +129,7 @@ func (s *Server) createSubscription(c *call) response {
 	return ok(struct {
 		SubscriptionID string `json:"subscription_id"`
 		RedirectURL    string `json:"redirect_url"`
-	}{sub.id, s.srv.URL + mandatePagePath + sub.id})
+	}{sub.id, s.base + mandatePagePath + sub.id})
 }
 
 // subscriptionView is Khipu's answer to GET /subscription/{id}, its fields
@@ -254,7 +256,7 @@ func (s *Server) callback(target string, v any, e CallbackError) error {
 	if err != nil { // strings always encode
 		panic("khiputest: encoding a callback: " + err.Error())
 	}
-	status, answer, err := s.post(target, body, http.Header{"Content-Type": {jsonType}})
+	status, answer, err := s.post(s.ctx, target, body, http.Header{"Content-Type": {jsonType}})
 	if err != nil || !accepted(status) {
 		e.URL, e.StatusCode, e.Body, e.Err = target, status, answer, err
 		return &e

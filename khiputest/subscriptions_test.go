@@ -136,7 +136,7 @@ func TestAutomaticPaymentsRefuseAMissingOrWrongAPIKey(t *testing.T) {
 }
 
 func TestCreateSubscriptionAnswersLikeKhipu(t *testing.T) {
-	srv := newV3Server(t)
+	srv := newV3Server(t, khiputest.WithCurrencies("CLP", "USD"))
 	a := v3Call(t, srv, http.MethodPost, subscriptionPath, subscriptionJSON("https://shop.example/n", nil))
 	require.Equal(t, http.StatusOK, a.status, "%s", a.raw)
 	assert.Equal(t, realKeys(t, "subscription-khiputools-1.json"), keysIn(t, a.raw))
@@ -160,6 +160,13 @@ func TestCreateSubscriptionAnswersLikeKhipu(t *testing.T) {
 		})
 		id := v3OK(t, srv, http.MethodPost, subscriptionPath, body)["subscription_id"].(string)
 		assert.Equal(t, "12345678K", subscriptionStatus(t, srv, id)["service_reference"])
+	})
+
+	t.Run("a currency the account does not collect in is a 400 naming it, as for a payment", func(t *testing.T) {
+		body := subscriptionJSON("https://shop.example/n", map[string]any{"currency": "EUR"})
+		ke := v3Fails(t, srv, http.StatusBadRequest, http.MethodPost, subscriptionPath, body)
+		assert.Equal(t, []string{"currency"}, ke.fields())
+		assert.Contains(t, ke.Errors[0].Message, "does not collect in EUR")
 	})
 
 	t.Run("an unknown subscription is a 404", func(t *testing.T) {
@@ -586,12 +593,12 @@ func TestAutomaticPaymentsFailNext(t *testing.T) {
 		method, _, _ := strings.Cut(r.endpoint, " ")
 		t.Run(r.endpoint, func(t *testing.T) {
 			for _, status := range []int{400, 401, 403, 404, 500, 503} {
-				require.NoError(t, srv.FailNext(r.endpoint, status, 1))
+				srv.FailNext(r.endpoint, status, 1)
 				a := v3Call(t, srv, method, r.path, r.body)
 				assert.Equal(t, status, a.status)
 				assert.Equal(t, status, a.error(t).Status, "a JSON error")
 			}
-			require.NoError(t, srv.FailNext(r.endpoint, http.StatusBadGateway, 1))
+			srv.FailNext(r.endpoint, http.StatusBadGateway, 1)
 			a := v3Call(t, srv, method, r.path, r.body)
 			assert.Equal(t, http.StatusBadGateway, a.status)
 			assert.Contains(t, string(a.raw), "<html>", "a proxy's page")

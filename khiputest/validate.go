@@ -85,8 +85,10 @@ func oneOf(allowed ...string) check {
 	}
 }
 
-// currencies are the currencies khiputest accepts.
-var currencies = []string{"CLP", "USD", "ARS", "BOB", "EUR"}
+// currencies are the currencies Khipu collects in, as its API v3
+// description lists them; an account collects in some of them (see
+// WithCurrencies).
+var currencies = []string{"CLP", "CLF", "ARS", "PEN", "MXN", "USD", "EUR", "BOB", "COP"}
 
 func currencyCode(v string) string {
 	if !slices.Contains(currencies, v) {
@@ -115,17 +117,38 @@ func nonNegativeAmount(v string) string {
 
 const amountSyntax = "must be a decimal number with '.' as decimal separator, no thousands separator and at most 4 decimals"
 
+// boolean accepts the booleans Khipu's clients send: "true" and "false",
+// and "1" and "0" from its official PHP client, which writes a PHP bool so.
 func boolean(v string) string {
-	if v != "true" && v != "false" {
-		return `must be "true" or "false"`
+	switch v {
+	case "true", "false", "1", "0":
+		return ""
 	}
-	return ""
+	return `must be "true" or "false" (or 1 or 0)`
+}
+
+// isTrue reports whether v, a parameter boolean accepted, is true.
+func isTrue(v string) bool { return v == "true" || v == "1" }
+
+// dateLayouts are the forms of an ISO-8601 date-time Khipu accepts: RFC
+// 3339's, and PHP's DateTime::ISO8601, without a colon in the offset
+// (2026-12-03T00:55:00+0000), which Khipu's official PHP client sends.
+var dateLayouts = []string{time.RFC3339, "2006-01-02T15:04:05-0700"}
+
+// parseDate reads an ISO-8601 date-time in one of dateLayouts.
+func parseDate(v string) (time.Time, bool) {
+	for _, layout := range dateLayouts {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }
 
 func futureDate(v string) string {
-	t, err := time.Parse(time.RFC3339, v)
+	t, ok := parseDate(v)
 	switch {
-	case err != nil:
+	case !ok:
 		return "must be an ISO-8601 date-time such as 2026-01-02T15:04:05-03:00"
 	case !t.After(time.Now()):
 		return "must be in the future"

@@ -1,0 +1,198 @@
+// Command khiputest runs khiputest, the in-memory Khipu of package
+// github.com/khipu-go/khipu/khiputest, as a program, for the tests of shops
+// written in any language:
+//
+//	go run github.com/khipu-go/khipu/cmd/khiputest -addr 127.0.0.1:8090 -receiver-id 12345 -secret S -api-key K
+//
+// It prints its base URLs and credentials (random ones for the flags left
+// out) and serves, on one address, Khipu's API v2 under /api/2.0, its API v3
+// under /v3, automatic payments under /v1/automatic-payment, the payment and
+// mandate pages, and a control API under /khiputest/ that does what a Go
+// test does with a khiputest.Server: pay a payment, notify it again, set its
+// status, authorize a subscription, fail the next requests to an endpoint,
+// list the requests received (see khiputest.Server.ControlHandler).
+// Notifications are sent when a payment is paid, and the control API's
+// answer says how the shop answered.
+//
+// -public-url is the address shops and browsers use to reach it when that
+// is not -addr (another container, a tunnel): payment URLs point there, and
+// v2 signatures are checked against it, as Khipu checks them against its
+// own address.
+//
+// It logs one line per request to stderr and stops cleanly on SIGINT or
+// SIGTERM. Everything is in memory: a restart forgets every payment.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/khipu-go/khipu/khiputest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// config is what the flags say.
+type config struct {
+	addr, receiverID, secret, apiKey, publicURL string
+	currencies                                  string
+	refunds                                     bool
+}
+
+// run runs the server until ctx ends and returns the exit code: 0 after a
+// clean stop, 2 for bad flags, 1 when it cannot serve.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, opts, err := parseFlags(args, stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, "khiputest:", err)
+		}
+		return 2
+	}
+	listener, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "khiputest:", err)
+		return 1
+	}
+	if cfg.publicURL == "" {
+		cfg.publicURL = "http://" + reachable(listener.Addr())
+	}
+	srv := khiputest.NewServer(cfg.receiverID, cfg.secret, append(opts, khiputest.WithPublicURL(cfg.publicURL))...)
+	defer srv.Close()
+
+	mux := http.NewServeMux()
+	mux.Handle(khiputest.ControlPath, srv.ControlHandler())
+	mux.Handle("/", srv)
+	web := &http.Server{
+		Handler:           logRequests(log.New(stderr, "", log.LstdFlags|log.Lmicroseconds), mux),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	printBanner(stdout, listener.Addr(), srv, cfg)
+
+	served := make(chan error, 1)
+	go func() { served <- web.Serve(listener) }()
+	select {
+	case err := <-served:
+		fmt.Fprintln(stderr, "khiputest:", err)
+		return 1
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := web.Shutdown(shutdown); err != nil {
+		fmt.Fprintln(stderr, "khiputest: stopping:", err)
+		return 1
+	}
+	fmt.Fprintln(stderr, "khiputest: stopped")
+	return 0
+}
+
+// parseFlags reads args into a config and the server options it asks for,
+// making up the credentials it does not give.
+func parseFlags(args []string, stderr io.Writer) (cfg config, opts []khiputest.ServerOption, err error) {
+	fs := flag.NewFlagSet("khiputest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8090", "the `address` to listen on; port 0 picks a free one")
+	fs.StringVar(&cfg.receiverID, "receiver-id", "", "the collection account's receiver `id` for API v2 (default: a random one)")
+	fs.StringVar(&cfg.secret, "secret", "", "the collection account's `secret` for API v2 (default: a random one)")
+	fs.StringVar(&cfg.apiKey, "api-key", "", "the `key` API v3 takes in x-api-key (default: a random one)")
+	fs.StringVar(&cfg.publicURL, "public-url", "", "the `URL` shops and browsers reach the server at, when it is not -addr's (a container, a tunnel)")
+	fs.StringVar(&cfg.currencies, "currencies", "CLP", "the comma-separated `codes` of the currencies the account collects in")
+	fs.BoolVar(&cfg.refunds, "refunds", true, "whether the account may refund payments")
+	if err := fs.Parse(args); err != nil {
+		return cfg, nil, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if cfg.receiverID == "" {
+		n, _ := rand.Int(rand.Reader, big.NewInt(900000)) // never fails on supported platforms
+		cfg.receiverID = fmt.Sprint(100000 + n.Int64())
+	}
+	if cfg.secret == "" {
+		b := make([]byte, 20)
+		_, _ = rand.Read(b)
+		cfg.secret = hex.EncodeToString(b) // 40 hex digits, as Khipu's secrets
+	}
+	// The options panic on what they refuse; here that is a bad flag.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	opts = []khiputest.ServerOption{khiputest.WithCurrencies(strings.Split(cfg.currencies, ",")...), khiputest.WithRefunds(cfg.refunds)}
+	if cfg.apiKey != "" {
+		opts = append(opts, khiputest.WithAPIKey(cfg.apiKey))
+	}
+	if cfg.publicURL != "" {
+		khiputest.WithPublicURL(cfg.publicURL) // checked here, used once the address is known
+	}
+	return cfg, opts, nil
+}
+
+// reachable is addr as a client on this machine reaches it: a listener on
+// every interface is reached at 127.0.0.1.
+func reachable(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// printBanner prints the server's URLs and credentials, one "name: value" a
+// line after the first, for people and for scripts.
+func printBanner(w io.Writer, addr net.Addr, srv *khiputest.Server, cfg config) {
+	fmt.Fprintln(w, "khiputest: an in-memory Khipu for tests; no money moves.")
+	for _, line := range [][2]string{
+		{"listen_addr", addr.String()},
+		{"api_v2_url", srv.URL()},
+		{"receiver_id", cfg.receiverID},
+		{"secret", cfg.secret},
+		{"api_v3_url", srv.V3URL()},
+		{"api_key", srv.APIKey()},
+		{"payment_pages", srv.V3URL() + "/payment/info/{payment_id}"},
+		{"control_url", srv.V3URL() + khiputest.ControlPath},
+	} {
+		fmt.Fprintf(w, "%s: %s\n", line[0], line[1])
+	}
+}
+
+// logRequests logs one line per request: method, path, status, duration.
+func logRequests(logger *log.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		logger.Printf("%s %s %d %s", r.Method, r.URL.Path, rec.status, time.Since(start).Round(time.Microsecond))
+	})
+}
+
+// statusRecorder remembers the status a handler answered.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}

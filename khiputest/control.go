@@ -1,0 +1,239 @@
+package khiputest
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+
+	"github.com/khipu-go/khipu"
+)
+
+// ControlPath is where ControlHandler's routes live.
+const ControlPath = "/khiputest/"
+
+// ControlHandler returns the control API of cmd/khiputest: HTTP routes below
+// ControlPath that do what Pay, Notify, SetStatus, AuthorizeSubscription,
+// FailNext and Requests do, for tests written in languages that cannot call
+// Go. Bodies are JSON, in and out:
+//
+//	POST /khiputest/payments/{id}/pay             as Pay
+//	POST /khiputest/payments/{id}/notify          as Notify
+//	POST /khiputest/payments/{id}/status          as SetStatus: {"status": "done", "status_detail": "reversed"}
+//	POST /khiputest/subscriptions/{id}/authorize  as AuthorizeSubscription
+//	POST /khiputest/fail-next                     as FailNext: {"endpoint": "POST /payments", "status": 503, "times": 1}
+//	GET  /khiputest/requests                      as Requests
+//
+// The payment routes answer 200 with the payment's payment_id, status and
+// status_detail; pay and notify add, for a payment with a notify_url, its
+// notify_url, notify_status (the status the shop answered, 0 for none, or
+// not yet with WithAsyncNotifications) and notify_error when the shop did
+// not answer 2xx: the payment is paid all the same, as at Khipu. fail-next
+// answers what it queued (times is 1 when left out); requests, a list of
+// {method, path, endpoint, params, body, header, receiver_id, status}.
+// authorize answers the subscription's subscription_id, status (ENABLED)
+// and notify_url, and, when the shop did not answer its status callback
+// with a 2xx, callback_status (0 for no answer) and callback_error.
+//
+// A payment or subscription that does not exist is a 404, an action it is
+// not in a state for (paying a paid payment, notifying a pending one,
+// authorizing an enabled subscription) a 409, a malformed body,
+// a status pair Khipu does not report or a FailNext that would panic a 400,
+// each with {"error": "..."}.
+//
+// The control API has no authentication: serve it only where the tests
+// reach it, as cmd/khiputest does beside the Server, on the same address.
+func (s *Server) ControlHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+ControlPath+"payments/{id}/pay", s.controlPayment(s.Pay))
+	mux.HandleFunc("POST "+ControlPath+"payments/{id}/notify", s.controlPayment(s.Notify))
+	mux.HandleFunc("POST "+ControlPath+"payments/{id}/status", s.controlStatus)
+	mux.HandleFunc("POST "+ControlPath+"subscriptions/{id}/authorize", s.controlAuthorize)
+	mux.HandleFunc("POST "+ControlPath+"fail-next", s.controlFailNext)
+	mux.HandleFunc("GET "+ControlPath+"requests", s.controlRequests)
+	mux.HandleFunc(ControlPath, func(w http.ResponseWriter, r *http.Request) {
+		controlError(w, http.StatusNotFound, "no route "+r.Method+" "+r.URL.Path+" in the khiputest control API; its routes are "+
+			"POST /khiputest/payments/{id}/pay, /notify and /status, POST /khiputest/subscriptions/{id}/authorize, "+
+			"POST /khiputest/fail-next and GET /khiputest/requests")
+	})
+	return mux
+}
+
+// controlAnswer is what a payment route answers.
+type controlAnswer struct {
+	PaymentID    string `json:"payment_id"`
+	Status       string `json:"status"`
+	StatusDetail string `json:"status_detail"`
+	NotifyURL    string `json:"notify_url,omitempty"`
+	NotifyStatus *int   `json:"notify_status,omitempty"`
+	NotifyError  string `json:"notify_error,omitempty"`
+}
+
+// controlPayment serves a route that sends a payment's notification: act is
+// Pay or Notify.
+func (s *Server) controlPayment(act func(paymentID string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		if !s.exists(id) {
+			controlError(w, http.StatusNotFound, "no payment "+id)
+			return
+		}
+		err := act(id)
+		var ne *NotificationError
+		if err != nil && !errors.As(err, &ne) {
+			controlError(w, http.StatusConflict, err.Error())
+			return
+		}
+		s.mu.Lock()
+		p := s.payments[id]
+		answer := controlAnswer{PaymentID: id, Status: p.status, StatusDetail: p.statusDetail}
+		if p.params.Has("notify_url") {
+			status := p.notify.status
+			answer.NotifyURL, answer.NotifyStatus = p.params.Get("notify_url"), &status
+			if p.notify.err != nil {
+				answer.NotifyError = p.notify.err.Error()
+			}
+		}
+		s.mu.Unlock()
+		controlJSON(w, answer)
+	}
+}
+
+func (s *Server) controlStatus(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Status       khipu.PaymentStatus `json:"status"`
+		StatusDetail khipu.StatusDetail  `json:"status_detail"`
+	}
+	if !controlRead(w, r, &in) {
+		return
+	}
+	id := r.PathValue("id")
+	if err := checkStatus(in.Status, in.StatusDetail); err != nil {
+		controlError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if err := s.SetStatus(id, in.Status, in.StatusDetail); err != nil {
+		controlError(w, http.StatusNotFound, err.Error()) // the pair is valid: the payment is missing
+		return
+	}
+	controlJSON(w, controlAnswer{PaymentID: id, Status: string(in.Status), StatusDetail: string(in.StatusDetail)})
+}
+
+func (s *Server) controlAuthorize(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	sub := s.subscriptions[id]
+	s.mu.Unlock()
+	if sub == nil {
+		controlError(w, http.StatusNotFound, "no subscription "+id)
+		return
+	}
+	err := s.AuthorizeSubscription(id)
+	var ce *CallbackError
+	if err != nil && !errors.As(err, &ce) {
+		controlError(w, http.StatusConflict, err.Error())
+		return
+	}
+	s.mu.Lock()
+	answer := struct {
+		SubscriptionID string `json:"subscription_id"`
+		Status         string `json:"status"`
+		NotifyURL      string `json:"notify_url"`
+		CallbackStatus *int   `json:"callback_status,omitempty"`
+		CallbackError  string `json:"callback_error,omitempty"`
+	}{SubscriptionID: id, Status: sub.mandate.status(), NotifyURL: sub.params.Get("notify_url")}
+	s.mu.Unlock()
+	if ce != nil {
+		answer.CallbackStatus, answer.CallbackError = &ce.StatusCode, ce.Error()
+	}
+	controlJSON(w, answer)
+}
+
+func (s *Server) controlFailNext(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Endpoint string `json:"endpoint"`
+		Status   int    `json:"status"`
+		Times    *int   `json:"times"`
+	}
+	if !controlRead(w, r, &in) {
+		return
+	}
+	times := 1
+	if in.Times != nil {
+		times = *in.Times
+	}
+	if err := checkFault(in.Endpoint, in.Status, times); err != nil {
+		controlError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	s.FailNext(in.Endpoint, in.Status, times)
+	controlJSON(w, map[string]any{"endpoint": in.Endpoint, "status": in.Status, "times": times})
+}
+
+// controlRequest is a Request as the control API lists it.
+type controlRequest struct {
+	Method     string      `json:"method"`
+	Path       string      `json:"path"`
+	Endpoint   string      `json:"endpoint"`
+	Params     url.Values  `json:"params"`
+	Body       string      `json:"body"`
+	Header     http.Header `json:"header"`
+	ReceiverID string      `json:"receiver_id"`
+	Status     int         `json:"status"`
+}
+
+func (s *Server) controlRequests(w http.ResponseWriter, _ *http.Request) {
+	list := []controlRequest{}
+	for _, r := range s.Requests() {
+		if r.Params == nil {
+			r.Params = url.Values{} // {} rather than null: a v3 POST has its parameters in body
+		}
+		list = append(list, controlRequest{
+			Method: r.Method, Path: r.Path, Endpoint: r.Endpoint, Params: r.Params, Body: string(r.Body),
+			Header: r.Header, ReceiverID: r.ReceiverID, Status: r.Status,
+		})
+	}
+	controlJSON(w, list)
+}
+
+// exists reports whether the payment id exists and was not deleted.
+func (s *Server) exists(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.payments[id]
+	return p != nil && !p.deleted
+}
+
+// controlRead decodes r's JSON body into v, refusing unknown fields, or
+// answers a 400 and returns false.
+func controlRead(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxRequestBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		controlError(w, http.StatusBadRequest, "the body must be a JSON object of this route's fields: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// controlJSON answers 200 with v.
+func controlJSON(w http.ResponseWriter, v any) { controlWrite(w, http.StatusOK, v) }
+
+// controlError answers status with {"error": message}.
+func controlError(w http.ResponseWriter, status int, message string) {
+	controlWrite(w, status, map[string]string{"error": message})
+}
+
+// controlWrite answers status with v as JSON, with <, > and & as they are:
+// a shop's answer quoted in notify_error reads as the shop wrote it.
+func controlWrite(w http.ResponseWriter, status int, v any) {
+	body, err := plainJSON(v)
+	if err != nil { // a bug in this package: say so rather than send half an answer
+		http.Error(w, "khiputest: encoding the answer: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", jsonType)
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}

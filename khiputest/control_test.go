@@ -1,0 +1,202 @@
+package khiputest_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/khipu-go/khipu"
+	"github.com/khipu-go/khipu/khiputest"
+)
+
+// controlServer is a server and its control API on one address, as
+// cmd/khiputest serves them, and a client of its API v2.
+func controlServer(t *testing.T) (*khiputest.Server, string, *khipu.Client) {
+	t.Helper()
+	srv, client := newServer(t)
+	web := httptest.NewServer(srv.ControlHandler())
+	t.Cleanup(web.Close)
+	return srv, web.URL, client
+}
+
+// control sends a control request with a JSON body (none when "") and
+// returns the status and the JSON answer.
+func control(t *testing.T, base, method, path, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+	var answer map[string]any
+	require.NoError(t, json.Unmarshal(raw, &answer), "%s", raw)
+	return resp.StatusCode, answer
+}
+
+func TestControlPayAndNotify(t *testing.T) {
+	_, base, client := controlServer(t)
+	refuse := answer(http.StatusInternalServerError)
+	shop := newScriptedShop(t, refuse)
+	created, err := client.Payments.Create(context.Background(), &khipu.PaymentCreateParams{
+		Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1000), NotifyURL: shop.url,
+	})
+	require.NoError(t, err)
+	path := "/khiputest/payments/" + created.PaymentID
+
+	status, got := control(t, base, http.MethodPost, path+"/pay", "")
+	assert.Equal(t, http.StatusOK, status, "paid, though the shop refused the notification")
+	assert.Equal(t, created.PaymentID, got["payment_id"])
+	assert.Equal(t, "done", got["status"])
+	assert.Equal(t, "normal", got["status_detail"])
+	assert.Equal(t, shop.url, got["notify_url"])
+	assert.Equal(t, 500.0, got["notify_status"])
+	assert.Contains(t, got["notify_error"], "was answered 500")
+	<-shop.got
+
+	status, got = control(t, base, http.MethodPost, path+"/notify", "")
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, 200.0, got["notify_status"])
+	assert.NotContains(t, got, "notify_error")
+	<-shop.got
+
+	status, got = control(t, base, http.MethodPost, path+"/pay", "")
+	assert.Equal(t, http.StatusConflict, status, "paid already")
+	assert.Contains(t, got["error"], "not pending")
+
+	status, got = control(t, base, http.MethodPost, "/khiputest/payments/nope/pay", "")
+	assert.Equal(t, http.StatusNotFound, status)
+	assert.Equal(t, "no payment nope", got["error"])
+
+	t.Run("a payment without notify_url is paid without notify fields", func(t *testing.T) {
+		id := mustCreate(t, client).PaymentID
+		status, got := control(t, base, http.MethodPost, "/khiputest/payments/"+id+"/notify", "")
+		assert.Equal(t, http.StatusConflict, status, "pending: Khipu notifies done payments")
+		assert.Contains(t, got["error"], "not done")
+		status, got = control(t, base, http.MethodPost, "/khiputest/payments/"+id+"/pay", "")
+		assert.Equal(t, http.StatusOK, status)
+		assert.Equal(t, map[string]any{"payment_id": id, "status": "done", "status_detail": "normal"}, got)
+	})
+}
+
+func TestControlStatus(t *testing.T) {
+	_, base, client := controlServer(t)
+	id := mustCreate(t, client).PaymentID
+	path := "/khiputest/payments/" + id + "/status"
+
+	status, got := control(t, base, http.MethodPost, path, `{"status": "done", "status_detail": "rejected-by-payer"}`)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, map[string]any{"payment_id": id, "status": "done", "status_detail": "rejected-by-payer"}, got)
+	p, err := client.Payments.Get(context.Background(), id)
+	require.NoError(t, err)
+	assert.Equal(t, khipu.StatusDetailRejectedByPayer, p.StatusDetail)
+
+	for body, want := range map[string]int{
+		`{"status": "pending", "status_detail": "reversed"}`: http.StatusBadRequest,
+		`{"status": "done", "detail": "normal"}`:             http.StatusBadRequest,
+		`{"status": "done"`:                                  http.StatusBadRequest,
+		``:                                                   http.StatusBadRequest,
+	} {
+		status, got := control(t, base, http.MethodPost, path, body)
+		assert.Equal(t, want, status, body)
+		assert.NotEmpty(t, got["error"], body)
+	}
+	status, _ = control(t, base, http.MethodPost, "/khiputest/payments/nope/status", `{"status": "done", "status_detail": "normal"}`)
+	assert.Equal(t, http.StatusNotFound, status)
+}
+
+func TestControlFailNextAndRequests(t *testing.T) {
+	_, base, client := controlServer(t)
+	status, got := control(t, base, http.MethodPost, "/khiputest/fail-next", `{"endpoint": "POST /payments", "status": 503}`)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, map[string]any{"endpoint": "POST /payments", "status": 503.0, "times": 1.0}, got, "times is 1 when left out")
+
+	_, err := client.Payments.Create(context.Background(), &khipu.PaymentCreateParams{Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1000)})
+	var se *khipu.ServiceError
+	require.ErrorAs(t, err, &se)
+	mustCreate(t, client)
+
+	for _, body := range []string{
+		`{"endpoint": "POST /nope", "status": 503}`,
+		`{"endpoint": "POST /payments", "status": 200}`,
+		`{"endpoint": "POST /payments", "status": 503, "times": 0}`,
+		`{"endpoint": "POST /payments", "code": 503}`,
+	} {
+		status, got := control(t, base, http.MethodPost, "/khiputest/fail-next", body)
+		assert.Equal(t, http.StatusBadRequest, status, body)
+		assert.NotEmpty(t, got["error"], body)
+	}
+
+	req, err := http.NewRequest(http.MethodGet, base+"/khiputest/requests", nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var list []struct {
+		Method, Path, Endpoint, Body string
+		Params                       map[string][]string
+		Header                       http.Header
+		ReceiverID                   string `json:"receiver_id"`
+		Status                       int
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&list))
+	require.Len(t, list, 2)
+	assert.Equal(t, http.StatusServiceUnavailable, list[0].Status)
+	assert.Equal(t, "POST", list[1].Method)
+	assert.Equal(t, "/payments", list[1].Path)
+	assert.Equal(t, khiputest.EndpointPaymentsCreate, list[1].Endpoint)
+	assert.Equal(t, []string{"1000"}, list[1].Params["amount"])
+	assert.Equal(t, "amount=1000&currency=CLP&subject=x", list[1].Body)
+	assert.Contains(t, list[1].Header.Get("Authorization"), receiverID+":")
+	assert.Equal(t, receiverID, list[1].ReceiverID)
+	assert.Equal(t, http.StatusOK, list[1].Status)
+}
+
+func TestControlUnknownRoutes(t *testing.T) {
+	_, base, _ := controlServer(t)
+	status, got := control(t, base, http.MethodPost, "/khiputest/nope", "")
+	assert.Equal(t, http.StatusNotFound, status)
+	assert.NotEmpty(t, got["error"])
+	assert.Contains(t, got["error"], "POST /khiputest/nope")
+	status, got = control(t, base, http.MethodGet, "/khiputest/payments/x/pay", "")
+	assert.Equal(t, http.StatusNotFound, status)
+	assert.Contains(t, got["error"], "its routes are POST /khiputest/payments/{id}/pay")
+}
+
+func TestControlAuthorizeSubscription(t *testing.T) {
+	srv, base, _ := controlServer(t)
+	shop := newScriptedShop(t, answer(http.StatusInternalServerError))
+	refused, _ := newSubscription(t, srv, shop.url)
+	accepted, _ := newSubscription(t, srv, shop.url)
+
+	status, got := control(t, base, http.MethodPost, "/khiputest/subscriptions/"+refused+"/authorize", "")
+	assert.Equal(t, http.StatusOK, status, "enabled, though the shop refused the callback")
+	assert.Equal(t, refused, got["subscription_id"])
+	assert.Equal(t, "ENABLED", got["status"])
+	assert.Equal(t, shop.url, got["notify_url"])
+	assert.Equal(t, 500.0, got["callback_status"])
+	assert.Contains(t, got["callback_error"], "was answered 500")
+	assert.JSONEq(t, `{"subscription_id": "`+refused+`", "status": "enabled"}`, string((<-shop.got).body))
+
+	status, got = control(t, base, http.MethodPost, "/khiputest/subscriptions/"+accepted+"/authorize", "")
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, map[string]any{"subscription_id": accepted, "status": "ENABLED", "notify_url": shop.url}, got)
+	<-shop.got
+	assert.Equal(t, "ENABLED", subscriptionStatus(t, srv, accepted)["status"])
+
+	status, got = control(t, base, http.MethodPost, "/khiputest/subscriptions/"+accepted+"/authorize", "")
+	assert.Equal(t, http.StatusConflict, status)
+	assert.Contains(t, got["error"], "ENABLED already")
+	status, _ = control(t, base, http.MethodPost, "/khiputest/subscriptions/nope/authorize", "")
+	assert.Equal(t, http.StatusNotFound, status)
+}

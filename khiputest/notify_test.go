@@ -1,0 +1,217 @@
+package khiputest_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/khipu-go/khipu"
+	"github.com/khipu-go/khipu/khiputest"
+)
+
+// scriptedShop is a notify_url that answers each notification as its
+// script says, in order, and then 200; every notification it receives is
+// sent on got once it has answered.
+type scriptedShop struct {
+	t      *testing.T
+	url    string
+	got    chan delivery
+	mu     sync.Mutex
+	script []func(w http.ResponseWriter, r *http.Request)
+}
+
+func newScriptedShop(t *testing.T, script ...func(w http.ResponseWriter, r *http.Request)) *scriptedShop {
+	t.Helper()
+	s := &scriptedShop{t: t, got: make(chan delivery, 16), script: script}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		assert.NoError(t, err) // the server's goroutine: not require
+		s.mu.Lock()
+		var answer func(w http.ResponseWriter, r *http.Request)
+		if len(s.script) > 0 {
+			answer, s.script = s.script[0], s.script[1:]
+		}
+		s.mu.Unlock()
+		if answer != nil {
+			answer(w, r)
+		}
+		s.got <- delivery{r.Header, body}
+	}))
+	t.Cleanup(srv.Close)
+	s.url = srv.URL + "/khipu"
+	return s
+}
+
+// answer is a script step that answers status.
+func answer(status int) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "not now", status) }
+}
+
+// hangUp is a script step that closes the connection without an answer, as a
+// shop that cannot be reached.
+func hangUp(w http.ResponseWriter, _ *http.Request) {
+	conn, _, err := w.(http.Hijacker).Hijack()
+	if err == nil {
+		conn.Close()
+	}
+}
+
+func asyncServer(t *testing.T) *khiputest.Server {
+	t.Helper()
+	srv := khiputest.NewServer(receiverID, secret, khiputest.WithAPIKey(apiKey), khiputest.WithAsyncNotifications())
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func waitCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestAsyncNotificationsAreRetriedUntilTheShopAnswers2xx(t *testing.T) {
+	srv := asyncServer(t)
+	release := make(chan struct{})
+	shop := newScriptedShop(t,
+		func(w http.ResponseWriter, r *http.Request) { <-release; answer(http.StatusServiceUnavailable)(w, r) },
+		hangUp,
+		answer(http.StatusNotFound),
+	)
+	id := v3Create(t, srv, `{"amount": 1000, "currency": "CLP", "subject": "x", "notify_url": "`+shop.url+`"}`)
+
+	require.NoError(t, srv.Pay(id), "returns while the shop has not answered")
+	assert.Equal(t, "done", v3OK(t, srv, http.MethodGet, "/v3/payments/"+id, "")["status"], "paid before it is notified")
+	close(release)
+
+	require.NoError(t, srv.WaitNotified(waitCtx(t), id))
+	var times []time.Time
+	for range 4 {
+		times = append(times, verified(t, <-shop.got))
+	}
+	assert.Empty(t, shop.got, "answered on the fourth attempt: no fifth")
+	for i := 1; i < len(times); i++ {
+		assert.True(t, times[i].After(times[i-1]), "each attempt signed anew at the time of sending")
+	}
+	assert.GreaterOrEqual(t, times[3].Sub(times[1]), 30*time.Millisecond, "waits of 10 ms, then 20 ms: backing off")
+	require.NoError(t, srv.WaitNotified(context.Background(), id), "already answered: at once")
+}
+
+func TestWaitNotifiedReportsTheLastFailureWhenItsContextEnds(t *testing.T) {
+	srv := asyncServer(t)
+	failing := func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "database down", http.StatusInternalServerError)
+	}
+	shop := newScriptedShop(t, failing, failing, failing, failing, failing, failing, failing, failing)
+	id := v3Create(t, srv, `{"amount": 1000, "currency": "CLP", "subject": "x", "notify_url": "`+shop.url+`"}`)
+	require.NoError(t, srv.Pay(id))
+	<-shop.got
+	<-shop.got // a retry too
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := srv.WaitNotified(ctx, id)
+	require.ErrorIs(t, err, context.Canceled)
+	var ne *khiputest.NotificationError
+	require.ErrorAs(t, err, &ne, "joined with why the last attempt failed")
+	assert.Equal(t, http.StatusInternalServerError, ne.StatusCode)
+	assert.Equal(t, "database down", ne.Body)
+}
+
+func TestANewNotifyReplacesANotificationBeingRetried(t *testing.T) {
+	srv := asyncServer(t)
+	client := newClient(t, srv, receiverID, secret)
+	arrived, superseded := make(chan struct{}), make(chan struct{})
+	shop := newScriptedShop(t, func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-r.Context().Done() // never answers: the first delivery is still in flight when replaced
+		close(superseded)
+	})
+	created, err := client.Payments.Create(context.Background(), &khipu.PaymentCreateParams{
+		Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1000), NotifyURL: shop.url,
+	})
+	require.NoError(t, err)
+	require.NoError(t, srv.Pay(created.PaymentID))
+	<-arrived
+	require.NoError(t, srv.SetStatus(created.PaymentID, khipu.StatusDone, khipu.StatusDetailReversed))
+	require.NoError(t, srv.Notify(created.PaymentID))
+	<-superseded // the replaced delivery was abandoned in flight
+
+	require.NoError(t, srv.WaitNotified(waitCtx(t), created.PaymentID))
+	<-shop.got
+	<-shop.got
+	srv.Close() // every delivery has ended once Close returns
+	assert.Empty(t, shop.got, "the replaced delivery was not retried")
+}
+
+func TestCloseEndsNotificationsBeingRetried(t *testing.T) {
+	srv := khiputest.NewServer(receiverID, secret, khiputest.WithAPIKey(apiKey), khiputest.WithAsyncNotifications())
+	refuse := answer(http.StatusServiceUnavailable)
+	shop := newScriptedShop(t, refuse, refuse, refuse, refuse, refuse, refuse, refuse, refuse, refuse, refuse)
+	id := v3Create(t, srv, `{"amount": 1000, "currency": "CLP", "subject": "x", "notify_url": "`+shop.url+`"}`)
+	require.NoError(t, srv.Pay(id))
+	<-shop.got
+
+	waited := make(chan error, 1)
+	go func() { waited <- srv.WaitNotified(context.Background(), id) }()
+	srv.Close()
+	err := <-waited
+	assert.ErrorIs(t, err, context.Canceled, "the server closed")
+	assert.ErrorContains(t, err, "the server is closed")
+	assert.ErrorIs(t, srv.Notify(id), context.Canceled, "nothing is sent once the server is closed")
+}
+
+func TestWaitNotifiedWithoutAsyncNotifications(t *testing.T) {
+	srv, client := newServer(t)
+	ctx := context.Background()
+	refuse := answer(http.StatusBadGateway)
+	shop := newScriptedShop(t, refuse)
+	created, err := client.Payments.Create(ctx, &khipu.PaymentCreateParams{
+		Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1000), NotifyURL: shop.url,
+	})
+	require.NoError(t, err)
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+
+	err = srv.WaitNotified(cancelled, created.PaymentID)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.ErrorContains(t, err, "was not notified yet")
+
+	var ne *khiputest.NotificationError
+	require.ErrorAs(t, srv.Pay(created.PaymentID), &ne, "synchronous: Pay reports the refusal")
+	<-shop.got
+	err = srv.WaitNotified(cancelled, created.PaymentID)
+	require.ErrorAs(t, err, &ne)
+	assert.Equal(t, http.StatusBadGateway, ne.StatusCode)
+	assert.ErrorIs(t, err, context.Canceled)
+
+	require.NoError(t, srv.Notify(created.PaymentID), "not retried on its own: Notify sends it again")
+	<-shop.got
+	assert.NoError(t, srv.WaitNotified(cancelled, created.PaymentID), "answered: at once, whatever the context")
+
+	t.Run("a payment without notify_url, or none at all, fails at once", func(t *testing.T) {
+		plain := mustCreate(t, client)
+		require.NoError(t, srv.Pay(plain.PaymentID))
+		assert.ErrorContains(t, srv.WaitNotified(ctx, plain.PaymentID), "has no notify_url")
+		assert.ErrorContains(t, srv.WaitNotified(ctx, "nope"), `no payment "nope"`)
+	})
+}
+
+func TestAsyncPayStillRefusesWhatCannotBePaid(t *testing.T) {
+	srv := asyncServer(t)
+	id := v3Create(t, srv, v3Order)
+	assert.ErrorContains(t, srv.Notify(id), "not done")
+	require.NoError(t, srv.Pay(id))
+	assert.ErrorContains(t, srv.Pay(id), "not pending")
+	assert.NoError(t, srv.Notify(id), "no notify_url: nothing to send")
+	assert.Error(t, srv.Pay("nope"))
+	assert.False(t, errors.Is(srv.Pay("nope"), context.Canceled))
+}

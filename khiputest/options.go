@@ -1,0 +1,106 @@
+package khiputest
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// ServerOption configures a Server built by NewServer.
+type ServerOption func(*serverConfig)
+
+// serverConfig is what the options of NewServer set.
+type serverConfig struct {
+	apiKey     string
+	currencies []string
+	refunds    bool
+	async      bool
+	publicURL  string
+}
+
+// defaultConfig is a server's configuration before its options: a Chilean
+// collection account that collects in a Khipu account, with a random API
+// key.
+func defaultConfig() serverConfig {
+	return serverConfig{apiKey: randomString(32, lowerDigits), currencies: []string{"CLP"}, refunds: true}
+}
+
+// WithAPIKey sets the API key the server's v3 endpoints accept in the
+// x-api-key header, e.g. one a program under test reads from its
+// configuration. Without it, the server makes up a random key (see APIKey).
+// It panics on an empty or blank key: a server that accepted requests
+// without a key would hide a client that forgets to send one.
+func WithAPIKey(key string) ServerOption {
+	if strings.TrimSpace(key) == "" {
+		panic("khiputest: WithAPIKey with an empty key")
+	}
+	return func(c *serverConfig) { c.apiKey = key }
+}
+
+// WithCurrencies sets the currencies the server's collection accounts
+// collect in, as ISO-4217 codes Khipu knows (CLP, CLF, ARS, PEN, MXN, USD,
+// EUR, BOB, COP). A payment in any other currency is refused with a 400
+// naming currency, as Khipu refuses one its account does not collect in.
+// Without it, the accounts collect in CLP only, as a Chilean account does.
+// It panics on no codes or an unknown one.
+func WithCurrencies(codes ...string) ServerOption {
+	if len(codes) == 0 {
+		panic("khiputest: WithCurrencies with no currency")
+	}
+	for _, c := range codes {
+		if !slices.Contains(currencies, c) {
+			panic(fmt.Sprintf("khiputest: WithCurrencies with %q, not a currency Khipu collects in (%s)", c, strings.Join(currencies, ", ")))
+		}
+	}
+	codes = slices.Clone(codes)
+	return func(c *serverConfig) { c.currencies = codes }
+}
+
+// WithRefunds sets whether the server's collection accounts may refund
+// payments. At Khipu only an account that collects in a Khipu account can
+// (see Khipu's refund endpoint); one that collects straight into the
+// merchant's bank account cannot, and this server answers its refunds with
+// a 403. Without it, refunds are allowed.
+func WithRefunds(allowed bool) ServerOption {
+	return func(c *serverConfig) { c.refunds = allowed }
+}
+
+// WithAsyncNotifications makes Pay and Notify return at once, as a payer's
+// browser does not wait for the shop's notify_url at Khipu: a nil error no
+// longer means the notification was delivered. The notification is POSTed
+// from a goroutine of its own, and POSTed again while the shop answers
+// anything but 2xx or cannot be reached, as Khipu does, waiting 10 ms, then
+// twice as long each time up to 1 s (Khipu's own waits are longer and not
+// published). A later Notify of the same payment replaces a notification
+// still being retried; Close ends them all. WaitNotified waits for the
+// shop's 2xx.
+//
+// Without it, Pay and Notify POST the notification once and return when the
+// shop has answered, with an error unless it answered 2xx: simpler to test
+// with, but "paid right after Pay" is then true by construction, while at
+// Khipu the shop may learn of the payment after the payer is back.
+func WithAsyncNotifications() ServerOption {
+	return func(c *serverConfig) { c.async = true }
+}
+
+// WithPublicURL makes the server one that the caller serves at rawURL, the
+// address shops and browsers reach it at (another container's view of it,
+// a tunnel): NewServer starts no listener, and the caller serves the Server,
+// an http.Handler, at the root of that URL, e.g. with http.Server. URL,
+// V3URL and the payment URLs point there, and v2 signatures are checked
+// against it, as Khipu checks them against its own address. cmd/khiputest
+// is served so.
+//
+// rawURL is an http or https URL with a host and no path, query or
+// fragment, such as "https://khipu.test:8443"; WithPublicURL panics on any
+// other.
+func WithPublicURL(rawURL string) ServerOption {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		panic(fmt.Sprintf("khiputest: WithPublicURL(%q): want an http or https URL with a host and no path, query or fragment", rawURL))
+	}
+	base := u.Scheme + "://" + u.Host
+	return func(c *serverConfig) { c.publicURL = base }
+}

@@ -7,6 +7,13 @@
 // float), every request is signed as Khipu's official clients sign it, every
 // failure is a typed error, and payments are never sent twice by a retry.
 //
+// It is also the shared vocabulary of package
+// [github.com/khipu-go/khipu/khipuv3], the client of Khipu's current API v3,
+// its signed notifications 3.0 and its automatic payments: [Amount],
+// [Payment], the statuses and the error types are the same in both. A new
+// integration should start with khipuv3 (its package documentation says what
+// differs).
+//
 // # Creating a client
 //
 // A collection account has a numeric receiver id and a secret. Create one
@@ -71,7 +78,8 @@
 //   - [*ValidationError]: Khipu refused the parameters (HTTP 400); Errors
 //     lists the fields at fault.
 //   - [*AuthorizationError]: a wrong receiver id or secret, or another
-//     account's resource (HTTP 403).
+//     account's resource (HTTP 401 or 403).
+//   - [*NotFoundError]: HTTP 404 with Khipu's JSON error.
 //   - [*ServiceError]: Khipu could not serve the request (HTTP 503 or another
 //     5xx with Khipu's JSON error).
 //   - [*UnexpectedResponseError]: anything that is not Khipu's JSON — a
@@ -79,6 +87,11 @@
 //     keeps the status and the first bytes of the body.
 //   - [*ParamError] and [*AmountError]: refused before sending.
 //   - [*MismatchError]: from [Payment.Check], one per difference.
+//
+// Each of the first five also opens as an [*APIError], with the status,
+// Khipu's message and the first KiB of the body, so that one check can log
+// any answer of Khipu's. Error() is always one line: control characters in
+// Khipu's text are escaped.
 //
 // A call whose context is cancelled or expires before Khipu's answer has
 // arrived comes back wrapping ctx.Err(), so errors.Is(err,

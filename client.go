@@ -1,7 +1,6 @@
 package khipu
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -72,7 +71,7 @@ func NewClient(receiverID, secret string, opts ...Option) (*Client, error) {
 	if err := rest.Apply(c, opts); err != nil {
 		return nil, err
 	}
-	c.rest.HTTP = cmp.Or(c.rest.HTTP, rest.DefaultHTTPClient())
+	c.rest.HTTP = rest.HTTPClient(c.rest.HTTP)
 	c.Banks = &BanksService{client: c}
 	c.Payments = &PaymentsService{client: c}
 	c.Receivers = &ReceiversService{client: c}

@@ -630,6 +630,24 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	}
 }
 
+func TestRedirectsAreNotFollowedWithTheCallersOwnHTTPClient(t *testing.T) {
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the redirect was followed: %s %s with Authorization %q", r.Method, r.URL, r.Header.Get("Authorization"))
+	}))
+	defer target.Close()
+	khipuSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer khipuSrv.Close()
+	// An http.Client that follows redirects, as net/http's zero value does.
+	c, err := khipu.NewClient(testReceiverID, testSecret, khipu.WithBaseURL(khipuSrv.URL), khipu.WithHTTPClient(&http.Client{}))
+	require.NoError(t, err)
+	_, err = c.Payments.Create(context.Background(), &khipu.PaymentCreateParams{Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1000)})
+	var ue *khipu.UnexpectedResponseError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, http.StatusTemporaryRedirect, ue.StatusCode)
+}
+
 func TestABinaryBodyIsQuotedInTheError(t *testing.T) {
 	body := strings.Repeat("\xff\xfe", 100) // 200 bytes that are not UTF-8
 	_, c := scripted(t, status(502, body, "Content-Type", "application/octet-stream"))
@@ -658,10 +676,12 @@ func TestTheDefaultHTTPClient(t *testing.T) {
 	assert.GreaterOrEqual(t, tr.MaxIdleConnsPerHost, 64, "concurrent calls keep their connections")
 	assert.NotNil(t, tr.Proxy, "HTTPS_PROXY is honoured")
 
-	own := &http.Client{}
+	own := &http.Client{Timeout: 7 * time.Second, Transport: &http.Transport{}}
 	c, err = khipu.NewClient(testReceiverID, testSecret, khipu.WithHTTPClient(own))
 	require.NoError(t, err)
-	assert.Same(t, own, khipu.HTTPClientOf(c), "the caller's client is used as it is")
+	assert.Same(t, own.Transport, khipu.HTTPClientOf(c).Transport, "the caller's transport is used")
+	assert.Equal(t, 7*time.Second, khipu.HTTPClientOf(c).Timeout, "and its timeout")
+	assert.Nil(t, own.CheckRedirect, "the caller's client is left as it was")
 	c, err = khipu.NewClient(testReceiverID, testSecret, khipu.WithHTTPClient(nil))
 	require.NoError(t, err)
 	assert.Equal(t, 30*time.Second, khipu.HTTPClientOf(c).Timeout, "nil means the default")

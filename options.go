@@ -14,7 +14,10 @@ type Option func(*Client) error
 // default: an http.Client with a 30 s timeout that does not follow
 // redirects, on one transport shared by every Client made without this
 // option (one pool of connections however many accounts a program serves).
-// A context deadline shorter than hc's timeout always wins.
+// A context deadline shorter than hc's timeout always wins. The Client uses
+// a copy of hc that never follows a redirect, whatever hc's CheckRedirect:
+// Khipu does not redirect its API, and a signed request must not go
+// anywhere else; a 3xx answer is an UnexpectedResponseError.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		c.rest.HTTP = hc

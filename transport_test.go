@@ -48,7 +48,7 @@ func TestClientsWithoutAnHTTPClientShareOneTransport(t *testing.T) {
 	own := &http.Client{Transport: &http.Transport{}}
 	shopC, err := khipu.NewClient("333333", "secret-c", khipu.WithBaseURL(srv.URL), khipu.WithHTTPClient(own))
 	require.NoError(t, err)
-	assert.Same(t, own, khipu.HTTPClientOf(shopC))
+	assert.Same(t, own.Transport, khipu.HTTPClientOf(shopC).Transport)
 	_, err = shopC.Banks.List(context.Background())
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, conns.Load(), "not the shared pool's connection")

@@ -14,7 +14,10 @@ type Option func(*Client) error
 // WithHTTPClient makes the Client send its requests with hc. nil means the
 // default: an http.Client with a 30 s timeout that does not follow
 // redirects, on the transport that every client of this module made without
-// this option shares (v2's included).
+// this option shares (v2's included). The Client uses a copy of hc that never
+// follows a redirect, whatever hc's CheckRedirect: net/http would send the
+// x-api-key header on to the redirect's host. A 3xx answer is a
+// *khipu.UnexpectedResponseError.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		c.rest.HTTP = hc

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -265,5 +266,25 @@ func TestTheLogHasOneRecordPerAttemptAndNeitherKeyNorParameters(t *testing.T) {
 		KhipuMessage: "Parámetros inválidos", Duration: recs[2].Duration}, recs[2])
 	for _, secretish := range []string{testAPIKey, "ana+pagos@example.com", "ana%2Bpagos", "50000.5", p.Subject, p.PayerEmail, p.TransactionID} {
 		assert.NotContains(t, buf.String(), secretish)
+	}
+}
+
+func TestARedirectNeverTakesTheAPIKeyElsewhereEvenWithTheCallersHTTPClient(t *testing.T) {
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the redirect was followed: %s %s with x-api-key %q", r.Method, r.URL, r.Header.Get("x-api-key"))
+	}))
+	defer elsewhere.Close()
+	for _, code := range []int{301, 302, 307, 308} {
+		khipuSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, elsewhere.URL+r.URL.Path, code)
+		}))
+		// The zero http.Client follows redirects and keeps x-api-key on them.
+		c, err := khipuv3.NewClient("key-that-must-stay-home", khipuv3.WithBaseURL(khipuSrv.URL), khipuv3.WithHTTPClient(&http.Client{}))
+		require.NoError(t, err)
+		_, err = c.Payments.Get(context.Background(), "gqzdy6chjne9")
+		var ue *khipu.UnexpectedResponseError
+		require.ErrorAs(t, err, &ue, "HTTP %d", code)
+		assert.Equal(t, code, ue.StatusCode)
+		khipuSrv.Close()
 	}
 }

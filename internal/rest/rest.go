@@ -284,16 +284,20 @@ var sharedTransport = sync.OnceValue(func() *http.Transport {
 	return t
 })
 
-// DefaultHTTPClient is the http.Client of a client made without one: a
-// 30 s timeout, the shared transport, and redirects returned rather than
-// followed.
-func DefaultHTTPClient() *http.Client {
-	return &http.Client{
-		Timeout:   DefaultTimeout,
-		Transport: sharedTransport(),
-		// Khipu does not redirect its API. Following a redirect would send
-		// an authenticated request somewhere it was not meant for, or turn
-		// a POST into a GET; the 3xx is returned as an error.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+// HTTPClient is the http.Client a client sends its requests with: a copy of
+// hc that does not follow redirects, or, for nil, an http.Client with a 30 s
+// timeout on the shared transport.
+//
+// Khipu does not redirect its API. Following a redirect would send an
+// authenticated request somewhere it was not meant for (net/http keeps
+// headers such as x-api-key on a redirect to another host) or turn a POST
+// into a GET; the 3xx is returned as an error instead, whatever http.Client
+// the caller gave.
+func HTTPClient(hc *http.Client) *http.Client {
+	if hc == nil {
+		hc = &http.Client{Timeout: DefaultTimeout, Transport: sharedTransport()}
 	}
+	noRedirects := *hc
+	noRedirects.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &noRedirects
 }

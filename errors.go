@@ -361,6 +361,16 @@ func (errorMaker) Check(status int, body []byte) error {
 	return newUnexpected(status, body, "HTTP status Khipu does not use", nil)
 }
 
+// LogText is err's text for a log record: an unexpected answer's without
+// its body, which can hold a payer's e-mail or a created receiver's secret.
+func (errorMaker) LogText(err error) string {
+	var ue *UnexpectedResponseError
+	if errors.As(err, &ue) {
+		return ue.summary()
+	}
+	return err.Error()
+}
+
 // LogAttr is err as a log attribute without a body: Khipu's message for an
 // API error, what was wrong for an unexpected answer.
 func (errorMaker) LogAttr(err error) slog.Attr {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/khipu-go/khipu/internal/wire"
 )
 
 // Notification is what Khipu POSTs to a payment's notify_url when it has
@@ -146,6 +148,10 @@ const notificationDeadline = 20 * time.Second
 // fn's context ends 20 s after the notification arrived; do slow work (such
 // as e-mails) after returning.
 //
+// A *MismatchError returned by fn (Payment.Check's, wrapped or joined) is a
+// payment that does not pay the order: the handler logs it at warn level and
+// answers 200, since Khipu notifying again would not change the payment.
+//
 // Nothing the handler sees is lost: every refusal is logged at warn level,
 // and every error of fn or of the lookup at error level, to the Client's
 // logger (WithLogger), or to slog.Default() when it has none. A nil fn
@@ -226,15 +232,23 @@ func (h *notificationHandler) process(ctx context.Context, token string) (int, s
 	defer cancel()
 	p, err := h.client.notifiedPayment(ctx, token)
 	if err != nil {
+		// Logged without the answer's body, which may hold a payer's data.
+		why := slog.String("error", errorMaker{}.LogText(err))
 		var ve *ValidationError
 		if errors.As(err, &ve) || errors.Is(err, ErrReceiverMismatch) {
-			h.log.WarnContext(ctx, "khipu notification refused", "status", http.StatusBadRequest, "error", err.Error())
+			h.log.WarnContext(ctx, "khipu notification refused", "status", http.StatusBadRequest, why)
 			return http.StatusBadRequest, "notification rejected"
 		}
-		h.log.ErrorContext(ctx, "khipu notification could not be verified; Khipu will retry", "status", http.StatusServiceUnavailable, "error", err.Error())
+		h.log.ErrorContext(ctx, "khipu notification could not be verified; Khipu will retry", "status", http.StatusServiceUnavailable, why)
 		return http.StatusServiceUnavailable, "notification could not be verified; retry later"
 	}
-	if err := h.fn(ctx, p); err != nil {
+	err = h.fn(ctx, p)
+	var mismatch *MismatchError
+	switch {
+	case errors.As(err, &mismatch):
+		h.log.WarnContext(ctx, "khipu notification not delivered: the payment does not match the order", "status", http.StatusOK, "payment_id", p.PaymentID, "error", err.Error())
+		return http.StatusOK, "ok"
+	case err != nil:
 		h.log.ErrorContext(ctx, "khipu notification not processed; Khipu will retry", "status", http.StatusInternalServerError, "payment_id", p.PaymentID, "error", err.Error())
 		return http.StatusInternalServerError, "notification not processed; retry later"
 	}
@@ -284,5 +298,5 @@ func (p *Payment) Check(transactionID string, amount Amount, currency string) er
 	if !strings.EqualFold(p.Currency, currency) || currency == "" {
 		errs = append(errs, &MismatchError{Field: "currency", Want: currency, Got: p.Currency})
 	}
-	return errors.Join(errs...)
+	return wire.Join(errs...)
 }

@@ -83,7 +83,13 @@ const (
 	tokForged  = "tok-forged-ffeeddccbbaa99887766"
 	tokTheirs  = "tok-theirs-1234567890abcdef1234"
 	tokDown    = "tok-down-aa55aa55aa55aa55aa55aa"
+	tokOther   = "tok-other-order-77665544332211"
+	tokGarbled = "tok-garbled-0f0e0d0c0b0a0908"
 )
+
+// garbledEmail is in an answer the client cannot read: the error keeps its
+// body, and a log record must not.
+const garbledEmail = "garbled.payer@example.com"
 
 // loggingKhipu is a Khipu that knows tokGood, tokFailing and tokTheirs,
 // refuses any other token, and is down for tokDown; it counts its lookups.
@@ -104,6 +110,10 @@ func loggingKhipu(t *testing.T, opts ...khipu.Option) (*khipu.Client, *atomic.In
 			respond(w, 200, []byte(notifyPayment("99999", "done", "order-1", "1000", "CLP")))
 		case tokDown:
 			respond(w, 503, []byte(`{"status":503,"message":"Servicio no disponible"}`))
+		case tokOther:
+			respond(w, 200, []byte(notifyPayment("12345", "done", "order-2", "1000", "CLP")))
+		case tokGarbled:
+			respond(w, 200, []byte(`{"payment_id":"abc123def456","payer_email":"`+garbledEmail+`","status":{"done":true}}`))
 		default:
 			respond(w, 400, []byte(`{"status":400,"message":"Error de validación","errors":[{"field":"notification_token","message":"no existe"}]}`))
 		}
@@ -169,6 +179,9 @@ func TestNotificationHandlerLogsEveryRefusalAtWarnAndEveryFailureAtError(t *test
 		{"another receiver's payment", func() int { return post(form, notify(tokTheirs)) }, 400, "WARN", "another receiver", 1},
 		{"Khipu down", func() int { return post(form, notify(tokDown)) }, 503, "ERROR", "Servicio no disponible", 1},
 		{"the shop's function failing", func() int { return post(form, notify(tokFailing)) }, 500, "ERROR", "database down", 1},
+		// Check's error: a retry would not change the payment, so 200.
+		{"a payment that does not match the order", func() int { return post(form, notify(tokOther)) }, 200, "WARN", "transaction_id", 1},
+		{"an answer the client cannot read", func() int { return post(form, notify(tokGarbled)) }, 503, "ERROR", "field status", 1},
 	}
 	for _, tc := range cases {
 		before := lookups.Load()
@@ -182,7 +195,7 @@ func TestNotificationHandlerLogsEveryRefusalAtWarnAndEveryFailureAtError(t *test
 		assert.Equal(t, tc.status, recs[0].Status, tc.name)
 		assert.Contains(t, recs[0].Error, tc.error, tc.name)
 		assert.True(t, strings.HasPrefix(recs[0].Msg, "khipu notification"), "%s: %q", tc.name, recs[0].Msg)
-		if tc.status == 500 {
+		if tc.status == 500 || tc.status == 200 {
 			assert.Equal(t, "abc123def456", recs[0].PaymentID, "the failure names the payment")
 		}
 		if tc.status == 405 {
@@ -191,7 +204,7 @@ func TestNotificationHandlerLogsEveryRefusalAtWarnAndEveryFailureAtError(t *test
 	}
 
 	all := logs.String()
-	for _, secret := range []string{tokGood, tokFailing, tokForged, tokTheirs, tokDown, ownSecret} {
+	for _, secret := range []string{tokGood, tokFailing, tokForged, tokTheirs, tokDown, tokOther, tokGarbled, ownSecret, garbledEmail} {
 		assert.NotContains(t, all, secret, "no log record holds a token or the secret")
 	}
 }

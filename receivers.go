@@ -2,9 +2,10 @@ package khipu
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/khipu-go/khipu/internal/wire"
 )
 
 // ReceiversService creates collection accounts under an integrator account.
@@ -57,7 +58,7 @@ func (p *ReceiverCreateParams) Validate() error {
 	if p.CountryCode != "" && !isCountryCode(p.CountryCode) {
 		errs = append(errs, &ParamError{Param: "country_code", Reason: "must be an ISO 3166-1 alpha-2 code such as CL"})
 	}
-	return errors.Join(errs...)
+	return wire.Join(errs...)
 }
 
 func isCountryCode(s string) bool {

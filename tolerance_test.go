@@ -170,7 +170,7 @@ func TestDecodingErrorsOfEveryModelNameTheJSONNotGo(t *testing.T) {
 		{"receiver id a boolean", `{"receiver_id":true,"secret":"s3cr3t"}`, func(c *khipu.Client) error {
 			_, err := c.Receivers.Create(context.Background(), receiverParams())
 			return err
-		}, "field receiver_id: wrong JSON type: true where a string or a whole number was expected"},
+		}, "field receiver_id: wrong JSON type: a boolean where a string or a whole number was expected"},
 		{"secret a number", `{"receiver_id":4242,"secret":123456}`, func(c *khipu.Client) error {
 			_, err := c.Receivers.Create(context.Background(), receiverParams())
 			return err
@@ -280,4 +280,21 @@ func TestAnAnswerWithoutBanksIsNoBanks(t *testing.T) {
 		require.NoError(t, err, body)
 		assert.Nil(t, banks, body)
 	}
+}
+
+func TestErrorsThatJoinSeveralProblemsAreOneLine(t *testing.T) {
+	p := &khipu.Payment{Status: khipu.StatusPending, StatusDetail: khipu.StatusDetailReversed, TransactionID: "other", Amount: khipu.NewAmount(1), Currency: "USD"}
+	err := p.Check("order-1", khipu.NewAmount(1000), "CLP")
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "\n")
+	var many interface{ Unwrap() []error }
+	require.ErrorAs(t, err, &many)
+	assert.Len(t, many.Unwrap(), 5, "status, status_detail, transaction_id, amount, currency")
+	var me *khipu.MismatchError
+	assert.ErrorAs(t, err, &me, "each difference still opens")
+
+	err = (&khipu.ReceiverCreateParams{}).Validate()
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "\n")
+	assert.Equal(t, 15, strings.Count(err.Error(), "is required"), "every required parameter is named")
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/khipu-go/khipu"
+	"github.com/khipu-go/khipu/internal/rest"
 	"github.com/khipu-go/khipu/internal/wire"
 )
 
@@ -192,10 +193,10 @@ func callbackHandler(log *slog.Logger, what string, process func(ctx context.Con
 		status, err := process(ctx, r)
 		switch {
 		case status >= 500:
-			log.ErrorContext(ctx, what+" not processed; Khipu will retry", "status", status, "error", err.Error())
+			log.ErrorContext(ctx, what+" not processed; Khipu will retry", "status", status, "error", rest.KhipuErrors.LogText(err))
 			http.Error(w, "not processed; retry later", status)
 		case err != nil:
-			log.WarnContext(ctx, what+" refused", "status", status, "error", err.Error(), "remote_addr", r.RemoteAddr)
+			log.WarnContext(ctx, what+" refused", "status", status, "error", rest.KhipuErrors.LogText(err), "remote_addr", r.RemoteAddr)
 			http.Error(w, "refused", status)
 		default:
 			http.Error(w, "ok", status)

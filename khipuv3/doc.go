@@ -58,7 +58,7 @@
 //				return err // 500: Khipu retries
 //			}
 //			if err := n.Check(order.ID, order.Amount, "CLP"); err != nil {
-//				return nil // logged; a retry would not change it
+//				return err // a *khipu.MismatchError: logged, answered 200
 //			}
 //			return orders.MarkPaidOnce(ctx, order.ID, n.PaymentID)
 //		}))

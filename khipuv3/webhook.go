@@ -5,6 +5,7 @@ package khipuv3
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -122,25 +123,16 @@ func (n *Notification) Check(transactionID string, amount khipu.Amount, currency
 	if n == nil {
 		return &khipu.MismatchError{Field: "notification", Want: "a notification", Got: "nil"}
 	}
-	var errs []error
-	if n.status != "" && n.status != khipu.StatusDone {
-		errs = append(errs, &khipu.MismatchError{Field: "status", Want: string(khipu.StatusDone), Got: string(n.status)})
+	// The rules are khipu.Payment.Check's: a notification is a payment
+	// that is done unless it says otherwise.
+	p := khipu.Payment{
+		Status:        cmp.Or(n.status, khipu.StatusDone),
+		StatusDetail:  n.statusDetail,
+		TransactionID: n.TransactionID,
+		Amount:        n.Amount,
+		Currency:      n.Currency,
 	}
-	switch n.statusDetail {
-	case khipu.StatusDetailNormal, khipu.StatusDetailMarkedPaidByReceiver, "":
-	default:
-		errs = append(errs, &khipu.MismatchError{Field: "status_detail", Want: string(khipu.StatusDetailNormal), Got: string(n.statusDetail)})
-	}
-	if n.TransactionID != transactionID {
-		errs = append(errs, &khipu.MismatchError{Field: "transaction_id", Want: transactionID, Got: n.TransactionID})
-	}
-	if n.Amount != amount {
-		errs = append(errs, &khipu.MismatchError{Field: "amount", Want: amount.String(), Got: n.Amount.String()})
-	}
-	if currency == "" || !strings.EqualFold(n.Currency, currency) {
-		errs = append(errs, &khipu.MismatchError{Field: "currency", Want: currency, Got: n.Currency})
-	}
-	return errors.Join(errs...)
+	return p.Check(transactionID, amount, currency)
 }
 
 // SignatureHeader is the HTTP header that carries a notification's
@@ -418,7 +410,9 @@ func WithHandlerLogger(l *slog.Logger) HandlerOption {
 // of WithTolerance) and calls fn with it. It answers 405 to anything but
 // POST, 400 to an unsigned, forged, stale or malformed notification, 200
 // when fn returns nil and 500 when fn returns an error, so that Khipu
-// notifies again later.
+// notifies again later — except a *khipu.MismatchError (Check's, wrapped or
+// joined): a notification that does not pay the order is logged at warn
+// level and answered 200, since notifying again would not change it.
 //
 // fn must compare the notification with the order (Notification.Check) and
 // must be idempotent: Khipu can send the same notification more than once,
@@ -508,7 +502,12 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer unlock() // deferred, so that a panic in fn frees the payment id too
 
-	if err := h.fn(ctx, n); err != nil {
+	err = h.fn(ctx, n)
+	var mismatch *khipu.MismatchError
+	switch {
+	case errors.As(err, &mismatch):
+		log.WarnContext(ctx, "khipu notification not delivered: the payment does not match the order", "status", http.StatusOK, "payment_id", n.PaymentID, "error", err.Error())
+	case err != nil:
 		log.ErrorContext(ctx, "khipu notification not processed; Khipu will retry", "status", http.StatusInternalServerError, "payment_id", n.PaymentID, "error", err.Error())
 		http.Error(w, "notification not processed; retry later", http.StatusInternalServerError)
 		return

@@ -1011,3 +1011,20 @@ func TestNotificationHandlerNeverPrintsItsSecret(t *testing.T) {
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("handler", "h", h)
 	assert.NotContains(t, logs.String(), webhookTestSecret)
 }
+
+func TestAPaymentThatDoesNotMatchTheOrderIsLoggedAndAnswered200(t *testing.T) {
+	// fn returning Check's error is the natural code; a retry would not
+	// change the payment, so Khipu is told 200 and the shop's log says why.
+	var logs webhookLogBuffer
+	fn := func(ctx context.Context, n *Notification) error {
+		return n.Check("order-1", khipu.NewAmount(1000), "CLP")
+	}
+	url := webhookServer(t, NotificationHandler(webhookTestSecret, fn, WithHandlerLogger(slog.New(slog.NewTextHandler(&logs, nil)))))
+	body := []byte(`{"payment_id":"p9","transaction_id":"order-1","amount":"999.0000","currency":"CLP"}`)
+	status, _ := deliverNotification(t, http.MethodPost, url, Sign(webhookTestSecret, time.Now(), body), body)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, logs.String(), "level=WARN")
+	assert.Contains(t, logs.String(), "does not match the order")
+	assert.Contains(t, logs.String(), "payment_id=p9")
+	assert.Contains(t, logs.String(), "amount")
+}

@@ -44,9 +44,12 @@ type Errors interface {
 	// Unexpected is the error for an answer that is not what was
 	// expected: reason says what was wrong, cause (may be nil) why.
 	Unexpected(status int, body []byte, reason string, cause error) error
-	// LogAttr is err, from Check or Unexpected, as a log attribute that
-	// never holds a body.
+	// LogAttr is err, from Check or Unexpected, as the attribute of a
+	// debug record: Khipu's message, or what was wrong; never a body.
 	LogAttr(err error) slog.Attr
+	// LogText is the text of any error of a call for a log record: an
+	// unexpected answer's without its body.
+	LogText(err error) string
 }
 
 // KhipuErrors is package khipu's Errors. Package khipu sets it when it is

@@ -35,6 +35,7 @@ func (plainErrors) Unexpected(status int, body []byte, reason string, cause erro
 }
 
 func (plainErrors) LogAttr(err error) slog.Attr { return slog.String("error", err.Error()) }
+func (plainErrors) LogText(err error) string    { return err.Error() }
 
 func testClient(hc *http.Client) *Client {
 	return &Client{HTTP: hc, UserAgent: "khipu-go/test", Retry: Policy{MaxRetries: 2, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}, Errors: plainErrors{}}

@@ -298,10 +298,32 @@ func kind(b []byte) byte {
 
 var errType = errors.New("wrong JSON type")
 
-// typeError says what was found where want was expected, quoting at most a
-// few bytes of it.
+// typeError says what kind of value was found where want was expected. It
+// quotes none of it: the value may be part of a body that must not reach a
+// log (a payer's e-mail, a created receiver's secret).
 func typeError(raw json.RawMessage, want string) error {
-	return fmt.Errorf("%w: %.20s where %s was expected", errType, bytes.TrimSpace(raw), want)
+	return fmt.Errorf("%w: %s where %s was expected", errType, kindName(raw), want)
+}
+
+// kindName names the kind of the JSON value b.
+func kindName(b []byte) string {
+	switch kind(b) {
+	case '"':
+		return "a string"
+	case '0':
+		return "a number"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	case '[':
+		return "a list"
+	case '{':
+		return "an object"
+	case 0:
+		return "nothing"
+	}
+	return "something that is not JSON"
 }
 
 // CleanError rewords encoding/json's type errors, which name Go types and
@@ -390,11 +412,23 @@ func (s *Strict) keep(field string, decode func(json.RawMessage) (string, error)
 }
 
 // Err is every error recorded, on one line, or nil.
-func (s *Strict) Err() error {
-	if len(s.errs) == 0 {
+func (s *Strict) Err() error { return Join(s.errs...) }
+
+// Join is errors.Join on one line: the non-nil errs as one error whose text
+// joins theirs with "; " (errors.Join's uses newlines, and an error message
+// is one log line) and that unwraps to each of them. It is nil when every
+// err is.
+func Join(errs ...error) error {
+	var j joined
+	for _, err := range errs {
+		if err != nil {
+			j = append(j, err)
+		}
+	}
+	if len(j) == 0 {
 		return nil
 	}
-	return joined(s.errs)
+	return j
 }
 
 // joined is several errors as one, on one line (errors.Join's are on
@@ -415,7 +449,7 @@ func (j joined) Unwrap() []error { return j }
 // and json.RawMessage fields), with errors that name no Go type.
 func Object(b []byte, v any) error {
 	if k := kind(b); k != '{' {
-		return fmt.Errorf("%w: %.20s where an object was expected", errType, bytes.TrimSpace(b))
+		return fmt.Errorf("%w: %s where an object was expected", errType, kindName(b))
 	}
 	return CleanError(json.Unmarshal(b, v))
 }

@@ -257,11 +257,19 @@ func TestStrictFunctionsAcceptOnlyTheirTypes(t *testing.T) {
 	}
 }
 
-func TestATypeErrorQuotesAtMostTwentyBytes(t *testing.T) {
-	_, err := StrictString(json.RawMessage(`{"long": "` + strings.Repeat("x", 100) + `"}`))
+func TestATypeErrorNamesTheKindAndQuotesNothing(t *testing.T) {
+	// The value may be part of a body that must not reach a log: a payer's
+	// e-mail, a created receiver's secret.
+	_, err := StrictString(json.RawMessage(`{"email": "payer@example.com"}`))
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, errType))
-	assert.Equal(t, `wrong JSON type: {"long": "xxxxxxxxxx where a string was expected`, err.Error())
+	assert.Equal(t, `wrong JSON type: an object where a string was expected`, err.Error())
+	for raw, kind := range map[string]string{`true`: "a boolean", `12`: "a number", `[1]`: "a list", `null`: "null", `"s3cr3t"`: "a string"} {
+		_, err := StrictAmount(json.RawMessage(`[` + raw + `]`))
+		assert.EqualError(t, err, "wrong JSON type: a list where a number or a string was expected")
+		_, err = StrictID(json.RawMessage(`{"x":` + raw + `}`))
+		assert.NotContains(t, err.Error(), strings.Trim(raw, `"`), "nothing of the value is quoted: %s", kind)
+	}
 }
 
 func TestStrictCollectsTheErrorOfEveryField(t *testing.T) {
@@ -376,10 +384,10 @@ func TestObjectDecodesOnlyAnObject(t *testing.T) {
 	assert.JSONEq(t, `[1, 2]`, string(v.R))
 
 	for doc, want := range map[string]string{
-		`[]`:         "wrong JSON type: [] where an object was expected",
-		`"obj"`:      `wrong JSON type: "obj" where an object was expected`,
+		`[]`:         "wrong JSON type: a list where an object was expected",
+		`"obj"`:      `wrong JSON type: a string where an object was expected`,
 		`null`:       "wrong JSON type: null where an object was expected",
-		``:           "wrong JSON type:  where an object was expected",
+		``:           "wrong JSON type: nothing where an object was expected",
 		`{"s": 1`:    "unexpected end of JSON input",
 		`{"r": 1} x`: "invalid character 'x' after top-level value",
 	} {

@@ -1,6 +1,7 @@
 package khipu
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -326,12 +327,9 @@ func (errorMaker) Check(status int, body []byte) error {
 		return nil
 	}
 	var w struct {
-		Message wire.String `json:"message"`
-		Error   wire.String `json:"error"`
-		Errors  []struct {
-			Field   wire.String `json:"field"`
-			Message wire.String `json:"message"`
-		} `json:"errors"`
+		Message wire.String     `json:"message"`
+		Error   wire.String     `json:"error"`
+		Errors  json.RawMessage `json:"errors"`
 	}
 	if err := wire.Object(body, &w); err != nil {
 		return newUnexpected(status, body, "HTTP status "+strconv.Itoa(status)+" without Khipu's JSON error", err)
@@ -340,17 +338,26 @@ func (errorMaker) Check(status int, body []byte) error {
 	if msg == "" {
 		msg = string(w.Error)
 	}
-	if msg == "" && len(w.Errors) == 0 {
+	// v2's field list, when it is one: v3's error body has no documented
+	// shape, and a list in another shape must not lose Khipu's message.
+	var fields []struct {
+		Field   wire.String `json:"field"`
+		Message wire.String `json:"message"`
+	}
+	if json.Unmarshal(w.Errors, &fields) != nil {
+		fields = nil
+	}
+	if msg == "" && len(fields) == 0 {
 		return newUnexpected(status, body, "HTTP status "+strconv.Itoa(status)+" without Khipu's JSON error", nil)
 	}
 	body = capBody(body)
 	switch {
 	case status == http.StatusBadRequest:
-		fields := make([]FieldError, len(w.Errors))
-		for i, f := range w.Errors {
-			fields[i] = FieldError{Field: string(f.Field), Message: string(f.Message)}
+		errs := make([]FieldError, len(fields))
+		for i, f := range fields {
+			errs[i] = FieldError{Field: string(f.Field), Message: string(f.Message)}
 		}
-		return &ValidationError{StatusCode: status, Message: msg, Errors: fields, body: body}
+		return &ValidationError{StatusCode: status, Message: msg, Errors: errs, body: body}
 	case status == http.StatusUnauthorized, status == http.StatusForbidden:
 		return &AuthorizationError{StatusCode: status, Message: msg, body: body}
 	case status == http.StatusNotFound:

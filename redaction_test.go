@@ -291,3 +291,16 @@ func TestSlogNeverShowsACreatedReceiversSecret(t *testing.T) {
 		assert.Contains(t, buf.String(), "4242", "%s: the id is still logged", name)
 	}
 }
+
+func TestNoPrinterShowsTheSecretOfAClientValue(t *testing.T) {
+	// A Client value (not a pointer: its String and Format are *Client's)
+	// printed with any verb, as a careless log line or a test's diff would.
+	c, err := khipu.NewClient(testReceiverID, ownSecret)
+	require.NoError(t, err)
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X"} {
+		out := fmt.Sprintf(verb, *c)
+		assert.NotContains(t, out, ownSecret, verb)
+		assert.NotContains(t, strings.ToLower(out), fmt.Sprintf("%x", ownSecret), verb)
+		assert.NotContains(t, out, fmt.Sprint([]byte(ownSecret)), verb)
+	}
+}

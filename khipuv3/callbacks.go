@@ -208,6 +208,9 @@ func callbackHandler(log *slog.Logger, what string, process func(ctx context.Con
 // fields carry json tags named as fields), reading at most maxCallbackBody
 // bytes. Problems wrap khipu.ErrInvalidNotification.
 func readCallback(r *http.Request, v any, fields ...string) error {
+	if r == nil {
+		return fmt.Errorf("%w: nil request", khipu.ErrInvalidNotification)
+	}
 	if r.Body == nil {
 		return fmt.Errorf("%w: empty body", khipu.ErrInvalidNotification)
 	}

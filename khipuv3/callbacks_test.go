@@ -373,3 +373,10 @@ func TestCallbackHandlerOverTheNetwork(t *testing.T) {
 	assert.Equal(t, int32(n), calls.Load())
 	assert.Equal(t, n, f.count(), "each callback was confirmed with Khipu")
 }
+
+func TestCallbackParsersRefuseANilRequest(t *testing.T) {
+	_, err := khipuv3.ParseSubscriptionCallback(nil)
+	assert.ErrorIs(t, err, khipu.ErrInvalidNotification)
+	_, err = khipuv3.ParseChargeErrorReport(nil)
+	assert.ErrorIs(t, err, khipu.ErrInvalidNotification)
+}

@@ -58,6 +58,10 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if strings.TrimSpace(apiKey) != apiKey {
 		return nil, &khipu.ParamError{Param: "apiKey", Reason: "has leading or trailing white space"}
 	}
+	if strings.ContainsFunc(apiKey, func(r rune) bool { return r < 0x21 || r == 0x7f }) {
+		// Every call would fail on the header, after retries.
+		return nil, &khipu.ParamError{Param: "apiKey", Reason: "has a control character or a space"}
+	}
 	c := &Client{
 		apiKey:  func() string { return apiKey },
 		baseURL: DefaultBaseURL,

@@ -351,3 +351,21 @@ func TestAnAnswerIsOneWholeJSONValue(t *testing.T) {
 		})
 	}
 }
+
+func TestAnErrorListOfAnotherShapeKeepsKhipusMessage(t *testing.T) {
+	// v3's error body is undocumented: a list that is not v2's must not
+	// turn Khipu's 400 into an unexpected answer.
+	for _, body := range []string{
+		`{"message":"Invalid request","errors":["amount is required"]}`,
+		`{"message":"Invalid request","errors":{"amount":"is required"}}`,
+		`{"message":"Invalid request","errors":null}`,
+	} {
+		f, c := setup(t)
+		f.on("POST /v3/payments", 400, []byte(body))
+		_, err := c.Payments.Create(context.Background(), &khipuv3.PaymentCreateParams{Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1000)})
+		var ve *khipu.ValidationError
+		require.ErrorAs(t, err, &ve, body)
+		assert.Equal(t, "Invalid request", ve.Message, body)
+		assert.Empty(t, ve.Errors, body)
+	}
+}

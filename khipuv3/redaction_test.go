@@ -288,3 +288,13 @@ func TestARedirectNeverTakesTheAPIKeyElsewhereEvenWithTheCallersHTTPClient(t *te
 		khipuSrv.Close()
 	}
 }
+
+func TestAnAPIKeyWithAControlCharacterIsRefusedWithoutPrintingIt(t *testing.T) {
+	for _, key := range []string{"abc\ndef", "abc\x00def", "abc def", "abc\x7fdef"} {
+		_, err := khipuv3.NewClient(key)
+		var pe *khipu.ParamError
+		require.ErrorAs(t, err, &pe, "%q", key)
+		assert.Equal(t, "apiKey", pe.Param)
+		assert.NotContains(t, err.Error(), "abc")
+	}
+}

@@ -436,7 +436,7 @@ func NotificationHandler(secret string, fn func(ctx context.Context, n *Notifica
 	if fn == nil {
 		panic("khipuv3: NotificationHandler needs a function to call with each verified notification")
 	}
-	h := &webhookHandler{secret: secret, fn: fn, cfg: handlerConfig{tolerance: DefaultTolerance}, locks: make(map[string]*paymentLock)}
+	h := &webhookHandler{secret: func() string { return secret }, fn: fn, cfg: handlerConfig{tolerance: DefaultTolerance}, locks: make(map[string]*paymentLock)}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&h.cfg)
@@ -446,7 +446,7 @@ func NotificationHandler(secret string, fn func(ctx context.Context, n *Notifica
 }
 
 type webhookHandler struct {
-	secret string
+	secret func() string // a function, so that no printer shows it
 	fn     func(context.Context, *Notification) error
 	cfg    handlerConfig
 
@@ -482,7 +482,7 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed: Khipu notifications are POSTed", http.StatusMethodNotAllowed)
 		return
 	}
-	n, err := parseNotification(h.secret, r, time.Now(), h.cfg.tolerance)
+	n, err := parseNotification(h.secret(), r, time.Now(), h.cfg.tolerance)
 	if err != nil {
 		// The error names what is wrong and quotes neither the header
 		// nor the body, so it can be both logged and answered.

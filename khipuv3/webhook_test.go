@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"reflect"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -1027,4 +1028,16 @@ func TestAPaymentThatDoesNotMatchTheOrderIsLoggedAndAnswered200(t *testing.T) {
 	assert.Contains(t, logs.String(), "does not match the order")
 	assert.Contains(t, logs.String(), "payment_id=p9")
 	assert.Contains(t, logs.String(), "amount")
+}
+
+func TestNoPrinterShowsTheWebhookSecretOfAHandlerValue(t *testing.T) {
+	h := NotificationHandler(webhookTestSecret, func(context.Context, *Notification) error { return nil }).(*webhookHandler)
+	// The handler's fields as a printer that ignores its Format method
+	// (testify's diffs, spew) would reach them: by reflection.
+	fields := reflect.ValueOf(h).Elem()
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		out := fmt.Sprintf(verb, fields.FieldByName("secret"))
+		assert.NotContains(t, out, webhookTestSecret, verb)
+		assert.NotContains(t, out, fmt.Sprintf("%x", webhookTestSecret), verb)
+	}
 }

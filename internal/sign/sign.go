@@ -17,12 +17,15 @@ import (
 // concurrent use. Its printed form never shows the secret.
 type Signer struct {
 	receiverID string
-	key        []byte
+	// key returns the secret: a function, so that a Signer dumped by a
+	// reflection-based printer (testify's diffs, spew) shows an address,
+	// never the secret.
+	key func() []byte
 }
 
 // New returns a Signer for the account receiverID with the given secret.
 func New(receiverID, secret string) *Signer {
-	return &Signer{receiverID: receiverID, key: []byte(secret)}
+	return &Signer{receiverID: receiverID, key: func() []byte { return []byte(secret) }}
 }
 
 // String hides the secret.
@@ -41,7 +44,7 @@ func (s *Signer) Authorization(method, rawURL string, params url.Values) string 
 
 // Hash returns the lowercase hex HMAC-SHA256 of the string to sign.
 func (s *Signer) Hash(method, rawURL string, params url.Values) string {
-	mac := hmac.New(sha256.New, s.key)
+	mac := hmac.New(sha256.New, s.key())
 	// Khipu's strings to sign are a few hundred bytes: one buffer holds
 	// them without growing.
 	mac.Write(AppendStringToSign(make([]byte, 0, 512), method, rawURL, params))

@@ -63,6 +63,9 @@ type Bank struct {
 // UnmarshalJSON decodes a bank as Khipu sends it: min_amount as a number or
 // a string, and any field of an odd type as its zero value.
 func (b *Bank) UnmarshalJSON(data []byte) error {
+	if wire.IsNull(data) {
+		return nil // encoding/json's convention, as for a bank in a list
+	}
 	var w bankWire
 	if err := wire.Object(data, &w); err != nil {
 		return err
@@ -106,6 +109,9 @@ func (m *PaymentMethod) UnmarshalJSON(data []byte) error {
 		ID      wire.String `json:"id"`
 		Name    wire.String `json:"name"`
 		LogoURL wire.String `json:"logo_url"`
+	}
+	if wire.IsNull(data) {
+		return nil // encoding/json's convention
 	}
 	if err := wire.Object(data, &w); err != nil {
 		return err

@@ -6,6 +6,8 @@ package khipuv3_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -328,4 +330,27 @@ func TestTolerantDecoding(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, &khipu.Success{}, ok)
 	})
+}
+
+func TestANullBankInTheListIsAZeroBankInBothAPIVersions(t *testing.T) {
+	body := []byte(`{"banks":[null,{"bank_id":"Bawdf","name":"DemoBank","min_amount":"200.0000"}]}`)
+	f, c := setup(t)
+	f.on("GET /v3/banks", 200, body)
+	v3, err := c.Banks.List(context.Background())
+	require.NoError(t, err)
+
+	v2srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	}))
+	defer v2srv.Close()
+	v2client, err := khipu.NewClient("12345", "secret", khipu.WithBaseURL(v2srv.URL))
+	require.NoError(t, err)
+	v2, err := v2client.Banks.List(context.Background())
+	require.NoError(t, err)
+
+	assert.Equal(t, v2, v3)
+	require.Len(t, v3, 2)
+	assert.Equal(t, khipu.Bank{}, v3[0])
+	assert.Equal(t, "DemoBank", v3[1].Name)
 }

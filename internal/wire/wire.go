@@ -281,6 +281,10 @@ func decodeString(b []byte) (string, error) {
 	return s, err
 }
 
+// IsNull reports whether b is JSON's null, which an UnmarshalJSON method
+// takes as "leave the value as it is", as encoding/json does.
+func IsNull(b []byte) bool { return kind(b) == 'n' }
+
 // kind is the first byte of the JSON value b, with every number as '0':
 // '"', '0', 't', 'f', 'n', '[', '{', or 0 for none.
 func kind(b []byte) byte {

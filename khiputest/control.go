@@ -30,7 +30,8 @@ const ControlPath = "/khiputest/"
 // notify_url, notify_status (the status the shop answered, 0 for none, or
 // not yet with WithAsyncNotifications) and notify_error when the shop did
 // not answer 2xx: the payment is paid all the same, as at Khipu. fail-next
-// answers what it queued (times is 1 when left out); requests, a list of
+// answers what it queued (times is 1 when left out, and at most
+// MaxFailNextTimes); requests, a list of
 // {method, path, endpoint, params, body, header, receiver_id, status}.
 // authorize answers the subscription's subscription_id, status (ENABLED)
 // and notify_url, and, when the shop did not answer its status callback

@@ -126,10 +126,16 @@ func TestControlFailNextAndRequests(t *testing.T) {
 	require.ErrorAs(t, err, &se)
 	mustCreate(t, client)
 
+	status, got = control(t, base, http.MethodPost, "/khiputest/fail-next", `{"endpoint": "GET /banks", "status": 503, "times": 1000}`)
+	assert.Equal(t, http.StatusOK, status, "MaxFailNextTimes is allowed")
+	assert.Equal(t, 1000.0, got["times"])
+
 	for _, body := range []string{
 		`{"endpoint": "POST /nope", "status": 503}`,
 		`{"endpoint": "POST /payments", "status": 200}`,
 		`{"endpoint": "POST /payments", "status": 503, "times": 0}`,
+		`{"endpoint": "POST /payments", "status": 503, "times": 1001}`,
+		`{"endpoint": "POST /payments", "status": 503, "times": 50000000}`,
 		`{"endpoint": "POST /payments", "code": 503}`,
 	} {
 		status, got := control(t, base, http.MethodPost, "/khiputest/fail-next", body)

@@ -308,9 +308,9 @@ type Server struct {
 	payments  map[string]*payment // by payment id
 	byToken   map[string]*payment // by notification token
 	requests  []Request
-	faults    map[string][]int // by endpoint: statuses the next requests get
-	receivers int64            // receiver ids handed out by POST /receivers
-	notified  chan struct{}    // closed and replaced when a notification attempt ends
+	faults    map[string][]fault // by endpoint: what the next requests get, in order
+	receivers int64              // receiver ids handed out by POST /receivers
+	notified  chan struct{}      // closed and replaced when a notification attempt ends
 
 	subscriptions map[string]*subscription // automatic-payment mandates, by id
 }
@@ -349,7 +349,7 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 		accounts:   make(map[string]*account),
 		payments:   make(map[string]*payment),
 		byToken:    make(map[string]*payment),
-		faults:     make(map[string][]int),
+		faults:     make(map[string][]fault),
 		receivers:  100000,
 
 		subscriptions: make(map[string]*subscription),
@@ -481,18 +481,31 @@ func (s *Server) Requests() []Request {
 // give the client WithRetry(khipu.RetryPolicy{}), which turns retries off.
 //
 // It panics when endpoint is not one of the Endpoint constants, status is
-// not an HTTP error status (400-599) or times is less than 1: a test that
-// meant to inject a failure and injected none would pass for the wrong
-// reason.
+// not an HTTP error status (400-599) or times is less than 1 or more than
+// MaxFailNextTimes: a test that meant to inject a failure and injected none
+// would pass for the wrong reason, and one that asks for more failures than
+// any test makes has a bug.
 func (s *Server) FailNext(endpoint string, status, times int) {
 	if err := checkFault(endpoint, status, times); err != nil {
 		panic(err.Error())
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for range times {
-		s.faults[endpoint] = append(s.faults[endpoint], status)
-	}
+	// One entry per call, not per failure: what times costs in memory does
+	// not depend on its value.
+	s.faults[endpoint] = append(s.faults[endpoint], fault{status: status, remaining: times})
+}
+
+// MaxFailNextTimes is the most failures one FailNext call (or one POST
+// /khiputest/fail-next) queues: more than any test makes, and a bound on a
+// mistyped value. Calls add up, so a test that needs more calls FailNext
+// again.
+const MaxFailNextTimes = 1000
+
+// fault is one FailNext call's failures still to come.
+type fault struct {
+	status    int
+	remaining int // at least 1 while queued
 }
 
 // checkFault says what is wrong with FailNext's arguments, if anything.
@@ -504,6 +517,8 @@ func checkFault(endpoint string, status, times int) error {
 		return fmt.Errorf("khiputest: FailNext with status %d, which is not an HTTP error status (400-599)", status)
 	case times < 1:
 		return fmt.Errorf("khiputest: FailNext with times %d; want at least 1", times)
+	case times > MaxFailNextTimes:
+		return fmt.Errorf("khiputest: FailNext with times %d; want at most %d (MaxFailNextTimes)", times, MaxFailNextTimes)
 	}
 	return nil
 }
@@ -647,8 +662,11 @@ func (s *Server) takeFault(endpoint string) (int, bool) {
 	if len(queue) == 0 {
 		return 0, false
 	}
-	s.faults[endpoint] = queue[1:]
-	return queue[0], true
+	status := queue[0].status
+	if queue[0].remaining--; queue[0].remaining == 0 {
+		s.faults[endpoint] = queue[1:]
+	}
+	return status, true
 }
 
 // authenticate returns the account the request acts as, or nil and the

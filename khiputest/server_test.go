@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -545,16 +547,18 @@ func TestFailNext(t *testing.T) {
 
 	t.Run("the next requests fail with the chosen status, then the endpoint works", func(t *testing.T) {
 		srv, client := newServer(t)
-		srv.FailNext(khiputest.EndpointPaymentsCreate, http.StatusServiceUnavailable, 1)
+		srv.FailNext(khiputest.EndpointPaymentsCreate, http.StatusServiceUnavailable, 2)
 		srv.FailNext(khiputest.EndpointPaymentsCreate, http.StatusBadGateway, 1)
 		params := &khipu.PaymentCreateParams{Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1000)}
 
-		_, err := client.Payments.Create(ctx, params)
-		var se *khipu.ServiceError
-		require.ErrorAs(t, err, &se)
-		assert.Equal(t, http.StatusServiceUnavailable, se.StatusCode)
+		for range 2 {
+			_, err := client.Payments.Create(ctx, params)
+			var se *khipu.ServiceError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, http.StatusServiceUnavailable, se.StatusCode)
+		}
 
-		_, err = client.Payments.Create(ctx, params)
+		_, err := client.Payments.Create(ctx, params)
 		var ue *khipu.UnexpectedResponseError
 		require.ErrorAs(t, err, &ue, "a 502 is a proxy's HTML page")
 		assert.Equal(t, http.StatusBadGateway, ue.StatusCode)
@@ -569,10 +573,27 @@ func TestFailNext(t *testing.T) {
 		for _, r := range srv.Requests() {
 			statuses = append(statuses, r.Status)
 		}
-		assert.Equal(t, []int{503, 502, 200, 200}, statuses)
+		assert.Equal(t, []int{503, 503, 502, 200, 200}, statuses)
 		_, err = client.Payments.Get(ctx, created.PaymentID)
 		require.NoError(t, err)
-		assert.Len(t, srv.Requests(), 5, "a failed create made no payment: only one exists to get")
+		assert.Len(t, srv.Requests(), 6, "a failed create made no payment: only one exists to get")
+	})
+
+	t.Run("many failures cost what one does", func(t *testing.T) {
+		// FailNext once kept one entry per failure: times was a way to
+		// make a server allocate as much as a caller asked for.
+		// Other goroutines allocate too: the least of a few measures, each
+		// on a fresh server, is FailNext's own cost.
+		least := uint64(math.MaxUint64)
+		for range 5 {
+			srv, _ := newServer(t)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			srv.FailNext(khiputest.EndpointBanksList, http.StatusServiceUnavailable, khiputest.MaxFailNextTimes)
+			runtime.ReadMemStats(&after)
+			least = min(least, after.TotalAlloc-before.TotalAlloc)
+		}
+		assert.Less(t, least, uint64(khiputest.MaxFailNextTimes), "a few bytes, not one int per failure")
 	})
 
 	t.Run("a 400 and a 403 are Khipu's JSON errors", func(t *testing.T) {
@@ -611,6 +632,8 @@ func TestFailNext(t *testing.T) {
 			func() { srv.FailNext(khiputest.EndpointBanksList, 302, 1) })
 		assert.PanicsWithValue(t, "khiputest: FailNext with times 0; want at least 1",
 			func() { srv.FailNext(khiputest.EndpointBanksList, 503, 0) })
+		assert.PanicsWithValue(t, "khiputest: FailNext with times 1001; want at most 1000 (MaxFailNextTimes)",
+			func() { srv.FailNext(khiputest.EndpointBanksList, 503, khiputest.MaxFailNextTimes+1) })
 		_, err := newClient(t, srv, receiverID, secret).Banks.List(ctx)
 		assert.NoError(t, err, "nothing was injected")
 	})

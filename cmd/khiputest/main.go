@@ -20,7 +20,9 @@
 // own address.
 //
 // It logs one line per request to stderr and stops cleanly on SIGINT or
-// SIGTERM. Everything is in memory: a restart forgets every payment.
+// SIGTERM, abandoning the notifications it is still sending (a control
+// request waiting for one is answered with its notify_error). Everything is
+// in memory: a restart forgets every payment.
 package main
 
 import (
@@ -85,6 +87,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Handler:           logRequests(log.New(stderr, "", log.LstdFlags|log.Lmicroseconds), mux),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
+	// A control request that pays or notifies waits for the shop's answer,
+	// and Shutdown waits for that request: closing srv as Shutdown starts
+	// abandons the notifications in flight, so that a shop that hangs does
+	// not make the stop time out.
+	web.RegisterOnShutdown(srv.Close)
 	printBanner(stdout, listener.Addr(), srv, cfg)
 
 	served := make(chan error, 1)

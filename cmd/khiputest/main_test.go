@@ -503,3 +503,45 @@ func TestAListenerOnEveryInterfaceIsReachedAtLoopback(t *testing.T) {
 		assert.Equal(t, want, reachable(tcp), addr)
 	}
 }
+
+func TestSIGTERMStopsCleanlyWhileAShopHangsOnANotification(t *testing.T) {
+	p := start(t, "-addr", "127.0.0.1:0", "-api-key", "K")
+	reached, release := make(chan struct{}), make(chan struct{})
+	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(reached) // one notification only: a second would panic
+		select {
+		case <-release:
+		case <-r.Context().Done(): // the program gave up on it
+		}
+	}))
+	t.Cleanup(hanging.Close)
+	t.Cleanup(func() { close(release) }) // before hanging.Close, which waits for the handler
+
+	a := v3(t, "K", http.MethodPost, p.banner["api_v3_url"]+"/v3/payments",
+		`{"amount": 1000, "currency": "CLP", "subject": "x", "notify_url": "`+hanging.URL+`"}`)
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	id := a.json(t)["payment_id"].(string)
+	type result struct {
+		answer
+		err error
+	}
+	paid := make(chan result, 1) // no t in the goroutine: it may outlive a failed test
+	go func() {
+		resp, err := http.Post(strings.TrimSuffix(p.banner["control_url"], "/")+"/payments/"+id+"/pay", "application/json", nil)
+		if err != nil {
+			paid <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		paid <- result{answer{resp.StatusCode, body}, err}
+	}()
+	<-reached // the control request is waiting for the shop
+
+	require.NoError(t, p.stop(t), "exit code 0, not 1 after waiting for the shop; stderr:\n%s", p.log())
+	assert.Contains(t, p.log(), "khiputest: stopped")
+	r := <-paid
+	require.NoError(t, r.err)
+	assert.Equal(t, http.StatusOK, r.status, "the control request was answered: paid, the notification abandoned")
+	assert.Contains(t, r.json(t)["notify_error"], "context canceled")
+}

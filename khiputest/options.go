@@ -2,6 +2,7 @@ package khiputest
 
 import (
 	"fmt"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strings"
@@ -17,6 +18,7 @@ type serverConfig struct {
 	refunds    bool
 	async      bool
 	publicURL  string
+	logger     *slog.Logger
 }
 
 // defaultConfig is a server's configuration before its options: a Chilean
@@ -103,4 +105,24 @@ func WithPublicURL(rawURL string) ServerOption {
 	}
 	base := u.Scheme + "://" + u.Host
 	return func(c *serverConfig) { c.publicURL = base }
+}
+
+// WithLogger makes the server log to l, at warn level, one line for every
+// notification and callback the shop did not accept: its payment_id (and
+// subscription_id, for a callback of automatic payments), the url it was
+// POSTed to, and the status the shop answered with the start of its
+// answer, or the error that kept an answer from arriving. Each failed
+// attempt is logged, so a notification retried with WithAsyncNotifications
+// is logged each time it fails; one abandoned because the server closed or
+// a newer Notify replaced it is not. cmd/khiputest logs so, because a
+// notification paid from a payment page has no caller to return the error
+// to.
+//
+// Without it nothing is logged: Pay, Notify and the automatic-payment
+// methods return the shop's refusal, and WaitNotified reports it.
+func WithLogger(l *slog.Logger) ServerOption {
+	if l == nil {
+		panic("khiputest: WithLogger with a nil logger")
+	}
+	return func(c *serverConfig) { c.logger = l }
 }

@@ -197,8 +197,9 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) {
 
 // payFromPage is the page's Pay button: it pays and sends the payer back to
 // the shop's return_url (or to the payment page, when there is none). A
-// notification the shop did not accept does not stop the payer: Khipu would
-// notify again later.
+// notification the shop did not accept does not stop the payer, as Khipu
+// would notify again later; there is no caller to return it to, and only
+// the server's logger (WithLogger) hears of it.
 func (s *Server) payFromPage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	err := s.Pay(id)

@@ -46,6 +46,9 @@
 //     status (Khipu's JSON error, or a proxy's HTML page), to test a caller's
 //     error handling; Requests returns what the server received, to assert
 //     what a caller sent.
+//   - WithLogger logs every notification and callback the shop did not
+//     accept, including those sent from a payment or mandate page, which
+//     have no caller to return the error to.
 //
 // # Shops in other languages
 //
@@ -215,6 +218,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -301,6 +305,7 @@ type Server struct {
 	currencies []string       // what every account collects in (WithCurrencies)
 	refunds    bool           // whether accounts may refund (WithRefunds)
 	async      bool           // notifications are delivered by goroutines of their own (WithAsyncNotifications)
+	log        *slog.Logger   // where undelivered notifications and callbacks are logged (WithLogger); nil for nowhere
 	wg         sync.WaitGroup // those goroutines
 
 	mu        sync.Mutex
@@ -344,6 +349,7 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 		currencies: cfg.currencies,
 		refunds:    cfg.refunds,
 		async:      cfg.async,
+		log:        cfg.logger,
 		notified:   make(chan struct{}),
 		owner:      newAccount(receiverID, secret, ""),
 		accounts:   make(map[string]*account),

@@ -14,6 +14,15 @@
 // Notifications are sent when a payment is paid, and the control API's
 // answer says how the shop answered.
 //
+// A notification or callback the shop does not accept is logged to stderr,
+// one line each (level=WARN, with its payment_id, url, and the shop's status
+// or the error), and is not sent again on its own, while Khipu would retry
+// it: POST /khiputest/payments/{id}/notify sends it again. Without retries,
+// every notification a shop receives is one its test asked for, the
+// control API's pay can answer with the shop's notify_status, and a payment
+// page sends the payer back only once the shop has answered, so a browser
+// test finds the shop notified.
+//
 // -public-url is the address shops and browsers use to reach it when that
 // is not -addr (another container, a tunnel): payment URLs point there, and
 // v2 signatures are checked against it, as Khipu checks them against its
@@ -34,6 +43,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -77,7 +87,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg.publicURL == "" {
 		cfg.publicURL = "http://" + reachable(listener.Addr())
 	}
-	srv := khiputest.NewServer(cfg.receiverID, cfg.secret, append(opts, khiputest.WithPublicURL(cfg.publicURL))...)
+	// A notification paid from a payment page has no caller to hear that
+	// the shop refused it: the log is where that shows.
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	srv := khiputest.NewServer(cfg.receiverID, cfg.secret, append(opts, khiputest.WithPublicURL(cfg.publicURL), khiputest.WithLogger(logger))...)
 	defer srv.Close()
 
 	mux := http.NewServeMux()

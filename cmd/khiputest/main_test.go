@@ -545,3 +545,26 @@ func TestSIGTERMStopsCleanlyWhileAShopHangsOnANotification(t *testing.T) {
 	assert.Equal(t, http.StatusOK, r.status, "the control request was answered: paid, the notification abandoned")
 	assert.Contains(t, r.json(t)["notify_error"], "context canceled")
 }
+
+func TestANotificationTheShopRefusesIsLogged(t *testing.T) {
+	p := start(t, "-addr", "127.0.0.1:0", "-api-key", "K")
+	refused := make(chan struct{}, 1)
+	shop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "database down", http.StatusInternalServerError)
+		refused <- struct{}{}
+	}))
+	t.Cleanup(shop.Close)
+	a := v3(t, "K", http.MethodPost, p.banner["api_v3_url"]+"/v3/payments",
+		`{"amount": 1000, "currency": "CLP", "subject": "x", "notify_url": "`+shop.URL+`/notify"}`)
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	created := a.json(t)
+
+	// Paid from the payment page, as a browser test pays: no control
+	// answer reports the refusal, so the log must.
+	pay, err := http.NewRequest(http.MethodPost, created["payment_url"].(string), nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusSeeOther, send(t, pay).status)
+	<-refused
+	assert.Contains(t, p.log(), `level=WARN msg="khiputest: the shop did not accept a notification" payment_id=`+
+		created["payment_id"].(string)+` url=`+shop.URL+`/notify status=500 answer="database down"`+"\n")
+}

@@ -66,11 +66,9 @@ func (s *Server) retry(d *delivery) {
 	defer d.cancel()
 	wait := firstRetry
 	for s.attempt(d) != nil {
-		timer := time.NewTimer(wait)
 		select {
-		case <-timer.C:
+		case <-s.after(wait):
 		case <-d.ctx.Done():
-			timer.Stop()
 			return
 		}
 		wait = min(2*wait, maxRetryWait)

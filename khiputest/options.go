@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 )
 
 // ServerOption configures a Server built by NewServer.
@@ -19,13 +20,14 @@ type serverConfig struct {
 	async      bool
 	publicURL  string
 	logger     *slog.Logger
+	now        func() time.Time
 }
 
 // defaultConfig is a server's configuration before its options: a Chilean
 // collection account that collects in a Khipu account, with a random API
 // key.
 func defaultConfig() serverConfig {
-	return serverConfig{apiKey: randomString(32, lowerDigits), currencies: []string{"CLP"}, refunds: true}
+	return serverConfig{apiKey: randomString(32, lowerDigits), currencies: []string{"CLP"}, refunds: true, now: time.Now}
 }
 
 // WithAPIKey sets the API key the server's v3 endpoints accept in the
@@ -125,4 +127,24 @@ func WithLogger(l *slog.Logger) ServerOption {
 		panic("khiputest: WithLogger with a nil logger")
 	}
 	return func(c *serverConfig) { c.logger = l }
+}
+
+// WithClock makes the server read the time from now instead of time.Now,
+// for what it dates and what it decides by date: a payment's
+// conciliation_date, the t a notification 3.0 is signed with, GET
+// /v3/predict's cool_down_date, whether an expires_date or
+// confirm_timeout_date sent is in the future, and whether a payment has
+// expired. A test moves its clock to make a payment expire, or to sign a
+// notification at a time outside the shop's tolerance, instead of sleeping.
+// now is called from the server's goroutines, with the server locked: it
+// must be safe for concurrent use and must not call the Server.
+//
+// The server's own waits are real time whatever the clock says: the
+// retries of WithAsyncNotifications, and the 30 s it waits for a shop's
+// answer. It panics on a nil now.
+func WithClock(now func() time.Time) ServerOption {
+	if now == nil {
+		panic("khiputest: WithClock with a nil clock")
+	}
+	return func(c *serverConfig) { c.now = now }
 }

@@ -46,6 +46,9 @@
 //     status (Khipu's JSON error, or a proxy's HTML page), to test a caller's
 //     error handling; Requests returns what the server received, to assert
 //     what a caller sent.
+//   - WithClock sets the time the server dates payments and notifications
+//     by and decides expiry by, so that a test makes a payment expire, or
+//     a notification 3.0 carry an old signature time, without sleeping.
 //   - WithLogger logs every notification and callback the shop did not
 //     accept, including those sent from a payment or mandate page, which
 //     have no caller to return the error to.
@@ -169,9 +172,9 @@
 //     not documented.
 //   - Nothing happens on its own: a payment is paid only by Pay, its page or
 //     the control API, never moves to verifying but through SetStatus, stays
-//     pending past its expires_date (it just cannot be paid), is never
-//     settled (confirm_timeout_date is not enforced) and never leaves the
-//     store. Which status goes with which detail is not documented by
+//     pending past its expires_date (it just cannot be paid; WithClock
+//     moves time for it), is never settled (confirm_timeout_date is not
+//     enforced) and never leaves the store. Which status goes with which detail is not documented by
 //     Khipu: SetStatus takes the plausible pairs it lists.
 //   - Khipu notifies a payment once it is reconciled; here Pay does that, and
 //     Notify sends the notification of any payment that is done, whatever
@@ -302,11 +305,13 @@ type Server struct {
 	apiKey   string             // what v3 requests carry in x-api-key
 	owner    *account           // the account NewServer was given: the one apiKey acts as
 
-	currencies []string       // what every account collects in (WithCurrencies)
-	refunds    bool           // whether accounts may refund (WithRefunds)
-	async      bool           // notifications are delivered by goroutines of their own (WithAsyncNotifications)
-	log        *slog.Logger   // where undelivered notifications and callbacks are logged (WithLogger); nil for nowhere
-	wg         sync.WaitGroup // those goroutines
+	currencies []string                             // what every account collects in (WithCurrencies)
+	refunds    bool                                 // whether accounts may refund (WithRefunds)
+	async      bool                                 // notifications are delivered by goroutines of their own (WithAsyncNotifications)
+	log        *slog.Logger                         // where undelivered notifications and callbacks are logged (WithLogger); nil for nowhere
+	now        func() time.Time                     // the time, for what the server dates and decides by date (WithClock)
+	after      func(time.Duration) <-chan time.Time // waits between asynchronous attempts: time.After but in tests
+	wg         sync.WaitGroup                       // those goroutines
 
 	mu        sync.Mutex
 	accounts  map[string]*account // by receiver id
@@ -350,6 +355,8 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 		refunds:    cfg.refunds,
 		async:      cfg.async,
 		log:        cfg.logger,
+		now:        cfg.now,
+		after:      time.After,
 		notified:   make(chan struct{}),
 		owner:      newAccount(receiverID, secret, ""),
 		accounts:   make(map[string]*account),

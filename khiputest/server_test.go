@@ -353,36 +353,6 @@ func TestPaymentLifecycle(t *testing.T) {
 	})
 }
 
-func TestAPaymentThatExpiredCannotBePaid(t *testing.T) {
-	srv, client := newServer(t)
-	expires := time.Now().Add(2 * time.Second).Truncate(time.Second) // dates travel with second precision
-	created, err := client.Payments.Create(context.Background(), &khipu.PaymentCreateParams{
-		Subject: "Order", Currency: "CLP", Amount: khipu.NewAmount(1000), ExpiresDate: expires,
-		CancelURL: "https://shop.example/orders/1/cancel",
-	})
-	require.NoError(t, err)
-	p, err := client.Payments.Get(context.Background(), created.PaymentID)
-	require.NoError(t, err)
-	assert.True(t, expires.Equal(p.ExpiresDate), "expires_date round trips: %v", p.ExpiresDate)
-
-	time.Sleep(time.Until(expires) + 10*time.Millisecond)
-	err = srv.Pay(created.PaymentID)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "expired")
-	p, err = client.Payments.Get(context.Background(), created.PaymentID)
-	require.NoError(t, err)
-	assert.Equal(t, khipu.StatusPending, p.Status)
-
-	resp, err := http.Get(created.PaymentURL)
-	require.NoError(t, err)
-	page, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	require.NoError(t, err)
-	assert.Contains(t, string(page), "is <strong>expired since "+expires.Format(time.RFC3339)+"</strong>", "the page says so")
-	assert.NotContains(t, string(page), `<form method="post">`, "and has no Pay button")
-	assert.Contains(t, string(page), `<a href="https://shop.example/orders/1/cancel">`, "but the payer can go back")
-}
-
 func TestBanksAndPaymentMethods(t *testing.T) {
 	srv, client := newServer(t)
 	ctx := context.Background()

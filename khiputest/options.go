@@ -21,6 +21,7 @@ type serverConfig struct {
 	publicURL  string
 	logger     *slog.Logger
 	now        func() time.Time
+	keep       int // the most requests Requests returns; 0 for all
 }
 
 // defaultConfig is a server's configuration before its options: a Chilean
@@ -147,4 +148,17 @@ func WithClock(now func() time.Time) ServerOption {
 		panic("khiputest: WithClock with a nil clock")
 	}
 	return func(c *serverConfig) { c.now = now }
+}
+
+// WithMaxRequests makes the server keep only the last n API requests it
+// received, forgetting the oldest as new ones arrive, so that Requests (and
+// the control API's GET /khiputest/requests) returns at most n. Without it
+// every request is kept, which suits a server that lives as long as a test;
+// a server that runs for long, as cmd/khiputest does, would grow without
+// bound. It panics on n below 1.
+func WithMaxRequests(n int) ServerOption {
+	if n < 1 {
+		panic(fmt.Sprintf("khiputest: WithMaxRequests(%d): want at least 1", n))
+	}
+	return func(c *serverConfig) { c.keep = n }
 }

@@ -317,10 +317,11 @@ type Server struct {
 	accounts  map[string]*account // by receiver id
 	payments  map[string]*payment // by payment id
 	byToken   map[string]*payment // by notification token
-	requests  []Request
-	faults    map[string][]fault // by endpoint: what the next requests get, in order
-	receivers int64              // receiver ids handed out by POST /receivers
-	notified  chan struct{}      // closed and replaced when a notification attempt ends
+	requests  []Request           // oldest first
+	keep      int                 // the most requests kept (WithMaxRequests); 0 for all
+	faults    map[string][]fault  // by endpoint: what the next requests get, in order
+	receivers int64               // receiver ids handed out by POST /receivers
+	notified  chan struct{}       // closed and replaced when a notification attempt ends
 
 	subscriptions map[string]*subscription // automatic-payment mandates, by id
 }
@@ -355,6 +356,7 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 		refunds:    cfg.refunds,
 		async:      cfg.async,
 		log:        cfg.logger,
+		keep:       cfg.keep,
 		now:        cfg.now,
 		after:      time.After,
 		notified:   make(chan struct{}),
@@ -464,7 +466,8 @@ func (s *Server) Close() {
 }
 
 // Requests returns the API requests the server has received so far, oldest
-// first. Payment pages, the control API and notifications are not included.
+// first: all of them, or the last n with WithMaxRequests. Payment pages, the
+// control API and notifications are not included.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -640,11 +643,23 @@ func (s *Server) api(d *dialect, endpoint string, h handlerFunc) http.Handler {
 			resp = s.serve(d, endpoint, r, params, body, h)
 		}
 		rec.Status = resp.status
-		s.mu.Lock()
-		s.requests = append(s.requests, rec)
-		s.mu.Unlock()
+		s.record(rec)
 		resp.write(w, d)
 	})
+}
+
+// record keeps rec for Requests, forgetting the oldest request when the
+// server keeps no more (WithMaxRequests).
+func (s *Server) record(rec Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.keep > 0 && len(s.requests) >= s.keep {
+		// Dropped from the front, the oldest would stay in the array
+		// until append moves it: clear it so that its body can go now.
+		s.requests[0] = Request{}
+		s.requests = s.requests[1:]
+	}
+	s.requests = append(s.requests, rec)
 }
 
 // serve answers a request whose parameters have been read.

@@ -750,3 +750,23 @@ func TestCloseAbandonsANotificationInFlight(t *testing.T) {
 	assert.ErrorIs(t, srv.Notify(created.PaymentID), context.Canceled, "a closed server notifies nobody")
 	assert.ErrorIs(t, srv.Pay(created.PaymentID), context.Canceled, "nor pays")
 }
+
+func TestWithMaxRequestsKeepsTheLastRequests(t *testing.T) {
+	srv := khiputest.NewServer(receiverID, secret, khiputest.WithMaxRequests(2))
+	t.Cleanup(srv.Close)
+	client := newClient(t, srv, receiverID, secret)
+	ctx := context.Background()
+	created := mustCreate(t, client)
+	_, err := client.Banks.List(ctx)
+	require.NoError(t, err)
+	_, err = client.Payments.Get(ctx, created.PaymentID)
+	require.NoError(t, err)
+
+	var endpoints []string
+	for _, r := range srv.Requests() {
+		endpoints = append(endpoints, r.Endpoint)
+	}
+	assert.Equal(t, []string{khiputest.EndpointBanksList, khiputest.EndpointPaymentsGet}, endpoints, "the oldest, the create, forgotten")
+
+	assert.PanicsWithValue(t, "khiputest: WithMaxRequests(0): want at least 1", func() { khiputest.WithMaxRequests(0) })
+}

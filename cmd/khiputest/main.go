@@ -23,6 +23,10 @@
 // page sends the payer back only once the shop has answered, so a browser
 // test finds the shop notified.
 //
+// GET /khiputest/requests lists the last 1000 API requests (-max-requests
+// sets how many): the program may run for days, and a list of every request
+// would grow with them.
+//
 // -public-url is the address shops and browsers use to reach it when that
 // is not -addr (another container, a tunnel): payment URLs point there, and
 // v2 signatures are checked against it, as Khipu checks them against its
@@ -67,6 +71,7 @@ type config struct {
 	addr, receiverID, secret, apiKey, publicURL string
 	currencies                                  string
 	refunds                                     bool
+	maxRequests                                 int
 }
 
 // run runs the server until ctx ends and returns the exit code: 0 after a
@@ -137,6 +142,7 @@ func parseFlags(args []string, stderr io.Writer) (cfg config, opts []khiputest.S
 	fs.StringVar(&cfg.publicURL, "public-url", "", "the `URL` shops and browsers reach the server at, when it is not -addr's (a container, a tunnel)")
 	fs.StringVar(&cfg.currencies, "currencies", "CLP", "the comma-separated `codes` of the currencies the account collects in")
 	fs.BoolVar(&cfg.refunds, "refunds", true, "whether the account may refund payments")
+	fs.IntVar(&cfg.maxRequests, "max-requests", 1000, "how many of the last API requests GET /khiputest/requests lists; older ones are forgotten, so that memory does not grow")
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, err
 	}
@@ -158,7 +164,10 @@ func parseFlags(args []string, stderr io.Writer) (cfg config, opts []khiputest.S
 			err = fmt.Errorf("%v", r)
 		}
 	}()
-	opts = []khiputest.ServerOption{khiputest.WithCurrencies(strings.Split(cfg.currencies, ",")...), khiputest.WithRefunds(cfg.refunds)}
+	opts = []khiputest.ServerOption{
+		khiputest.WithCurrencies(strings.Split(cfg.currencies, ",")...), khiputest.WithRefunds(cfg.refunds),
+		khiputest.WithMaxRequests(cfg.maxRequests),
+	}
 	if cfg.apiKey != "" {
 		opts = append(opts, khiputest.WithAPIKey(cfg.apiKey))
 	}

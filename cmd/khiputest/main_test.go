@@ -479,6 +479,7 @@ func TestBadFlagsExitWith2(t *testing.T) {
 		{"-public-url", "ftp://khipu.test"},
 		{"-currencies", "usd"},
 		{"-api-key", " "},
+		{"-max-requests", "0"},
 		{"-nope"},
 		{"extra"},
 	} {
@@ -567,4 +568,16 @@ func TestANotificationTheShopRefusesIsLogged(t *testing.T) {
 	<-refused
 	assert.Contains(t, p.log(), `level=WARN msg="khiputest: the shop did not accept a notification" payment_id=`+
 		created["payment_id"].(string)+` url=`+shop.URL+`/notify status=500 answer="database down"`+"\n")
+}
+
+func TestTheRequestsListedAreTheLastMaxRequests(t *testing.T) {
+	p := start(t, "-addr", "127.0.0.1:0", "-api-key", "K", "-max-requests", "2")
+	for _, path := range []string{"/v3/banks", "/v3/predict", "/v3/payments/nope"} {
+		v3(t, "K", http.MethodGet, p.banner["api_v3_url"]+path, "")
+	}
+	a := control(t, p, http.MethodGet, "/khiputest/requests", "")
+	require.Equal(t, http.StatusOK, a.status)
+	var list []struct{ Path string }
+	require.NoError(t, json.Unmarshal(a.body, &list))
+	assert.Equal(t, []struct{ Path string }{{"/v3/predict"}, {"/v3/payments/nope"}}, list, "the last two")
 }

@@ -174,8 +174,9 @@
 //     the control API, never moves to verifying but through SetStatus, stays
 //     pending past its expires_date (it just cannot be paid; WithClock
 //     moves time for it), is never settled (confirm_timeout_date is not
-//     enforced) and never leaves the store. Which status goes with which detail is not documented by
-//     Khipu: SetStatus takes the plausible pairs it lists.
+//     enforced) and never leaves the store. Which status goes with which
+//     detail is not documented by Khipu: SetStatus takes the plausible
+//     pairs it lists.
 //   - Khipu notifies a payment once it is reconciled; here Pay does that, and
 //     Notify sends the notification of any payment that is done, whatever
 //     its detail, so that a shop's refusal can be tested. Without
@@ -308,10 +309,10 @@ type Server struct {
 	currencies []string                             // what every account collects in (WithCurrencies)
 	refunds    bool                                 // whether accounts may refund (WithRefunds)
 	async      bool                                 // notifications are delivered by goroutines of their own (WithAsyncNotifications)
-	log        *slog.Logger                         // where undelivered notifications and callbacks are logged (WithLogger); nil for nowhere
-	now        func() time.Time                     // the time, for what the server dates and decides by date (WithClock)
-	after      func(time.Duration) <-chan time.Time // waits between asynchronous attempts: time.After but in tests
 	wg         sync.WaitGroup                       // those goroutines
+	after      func(time.Duration) <-chan time.Time // how they wait between attempts: time.After, replaced in tests (export_test.go)
+	log        *slog.Logger                         // where undelivered notifications and callbacks are logged (WithLogger); nil for nowhere
+	now        func() time.Time                     // the time the server dates by and decides expiry by (WithClock)
 
 	mu        sync.Mutex
 	accounts  map[string]*account // by receiver id

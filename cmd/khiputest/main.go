@@ -17,11 +17,11 @@
 // A notification or callback the shop does not accept is logged to stderr,
 // one line each (level=WARN, with its payment_id, url, and the shop's status
 // or the error), and is not sent again on its own, while Khipu would retry
-// it: POST /khiputest/payments/{id}/notify sends it again. Without retries,
-// every notification a shop receives is one its test asked for, the
-// control API's pay can answer with the shop's notify_status, and a payment
-// page sends the payer back only once the shop has answered, so a browser
-// test finds the shop notified.
+// it (POST /khiputest/payments/{id}/notify sends a payment's notification
+// again). Without retries, every notification a shop receives is one its
+// test asked for, the control API's pay can answer with the shop's
+// notify_status, and a payment page sends the payer back only once the shop
+// has answered, so a browser test finds the shop notified.
 //
 // GET /khiputest/requests lists the last 1000 API requests (-max-requests
 // sets how many): the program may run for days, and a list of every request

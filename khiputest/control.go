@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/khipu-go/khipu"
 )
@@ -30,7 +31,8 @@ const ControlPath = "/khiputest/"
 // notify_url, notify_status (the status the shop answered, 0 for none, or
 // not yet with WithAsyncNotifications) and notify_error when the shop did
 // not answer 2xx: the payment is paid all the same, as at Khipu. fail-next
-// answers what it queued (times is 1 when left out); requests, a list of
+// answers what it queued (times is 1 when left out, and at most
+// MaxFailNextTimes); requests, a list of
 // {method, path, endpoint, params, body, header, receiver_id, status}.
 // authorize answers the subscription's subscription_id, status (ENABLED)
 // and notify_url, and, when the shop did not answer its status callback
@@ -40,18 +42,40 @@ const ControlPath = "/khiputest/"
 // not in a state for (paying a paid payment, notifying a pending one,
 // authorizing an enabled subscription) a 409, a malformed body,
 // a status pair Khipu does not report or a FailNext that would panic a 400,
-// each with {"error": "..."}.
+// a route called with another method a 405 with an Allow header, and a path
+// that is no route a 404, each with {"error": "..."}.
 //
 // The control API has no authentication: serve it only where the tests
 // reach it, as cmd/khiputest does beside the Server, on the same address.
 func (s *Server) ControlHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+ControlPath+"payments/{id}/pay", s.controlPayment(s.Pay))
-	mux.HandleFunc("POST "+ControlPath+"payments/{id}/notify", s.controlPayment(s.Notify))
-	mux.HandleFunc("POST "+ControlPath+"payments/{id}/status", s.controlStatus)
-	mux.HandleFunc("POST "+ControlPath+"subscriptions/{id}/authorize", s.controlAuthorize)
-	mux.HandleFunc("POST "+ControlPath+"fail-next", s.controlFailNext)
-	mux.HandleFunc("GET "+ControlPath+"requests", s.controlRequests)
+	routes := []struct {
+		method, path string
+		handler      http.HandlerFunc
+	}{
+		{http.MethodPost, "payments/{id}/pay", s.controlPayment(s.Pay)},
+		{http.MethodPost, "payments/{id}/notify", s.controlPayment(s.Notify)},
+		{http.MethodPost, "payments/{id}/status", s.controlStatus},
+		{http.MethodPost, "subscriptions/{id}/authorize", s.controlAuthorize},
+		{http.MethodPost, "fail-next", s.controlFailNext},
+		{http.MethodGet, "requests", s.controlRequests},
+	}
+	methods := map[string][]string{} // by path: the methods it takes
+	for _, r := range routes {
+		mux.HandleFunc(r.method+" "+ControlPath+r.path, r.handler)
+		methods[r.path] = append(methods[r.path], r.method)
+		if r.method == http.MethodGet { // ServeMux serves HEAD with GET's handler
+			methods[r.path] = append(methods[r.path], http.MethodHead)
+		}
+	}
+	// A route called with another method is a 405 naming the ones it takes,
+	// not the 404 of the catch-all below: the path was right.
+	for path, allowed := range methods {
+		mux.HandleFunc(ControlPath+path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			controlError(w, http.StatusMethodNotAllowed, r.Method+" "+r.URL.Path+": this route of the khiputest control API takes "+strings.Join(allowed, " or "))
+		})
+	}
 	mux.HandleFunc(ControlPath, func(w http.ResponseWriter, r *http.Request) {
 		controlError(w, http.StatusNotFound, "no route "+r.Method+" "+r.URL.Path+" in the khiputest control API; its routes are "+
 			"POST /khiputest/payments/{id}/pay, /notify and /status, POST /khiputest/subscriptions/{id}/authorize, "+

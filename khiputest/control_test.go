@@ -126,10 +126,16 @@ func TestControlFailNextAndRequests(t *testing.T) {
 	require.ErrorAs(t, err, &se)
 	mustCreate(t, client)
 
+	status, got = control(t, base, http.MethodPost, "/khiputest/fail-next", `{"endpoint": "GET /banks", "status": 503, "times": 1000}`)
+	assert.Equal(t, http.StatusOK, status, "MaxFailNextTimes is allowed")
+	assert.Equal(t, 1000.0, got["times"])
+
 	for _, body := range []string{
 		`{"endpoint": "POST /nope", "status": 503}`,
 		`{"endpoint": "POST /payments", "status": 200}`,
 		`{"endpoint": "POST /payments", "status": 503, "times": 0}`,
+		`{"endpoint": "POST /payments", "status": 503, "times": 1001}`,
+		`{"endpoint": "POST /payments", "status": 503, "times": 50000000}`,
 		`{"endpoint": "POST /payments", "code": 503}`,
 	} {
 		status, got := control(t, base, http.MethodPost, "/khiputest/fail-next", body)
@@ -168,9 +174,26 @@ func TestControlUnknownRoutes(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, status)
 	assert.NotEmpty(t, got["error"])
 	assert.Contains(t, got["error"], "POST /khiputest/nope")
-	status, got = control(t, base, http.MethodGet, "/khiputest/payments/x/pay", "")
-	assert.Equal(t, http.StatusNotFound, status)
 	assert.Contains(t, got["error"], "its routes are POST /khiputest/payments/{id}/pay")
+
+	for _, tt := range []struct{ method, path, allow string }{
+		{http.MethodGet, "/khiputest/payments/x/pay", "POST"},
+		{http.MethodPut, "/khiputest/payments/x/status", "POST"},
+		{http.MethodGet, "/khiputest/fail-next", "POST"},
+		{http.MethodPost, "/khiputest/requests", "GET, HEAD"},
+		{http.MethodDelete, "/khiputest/subscriptions/x/authorize", "POST"},
+	} {
+		req, err := http.NewRequest(tt.method, base+tt.path, nil)
+		require.NoError(t, err)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		var answer map[string]string
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&answer))
+		resp.Body.Close()
+		assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, "%s %s", tt.method, tt.path)
+		assert.Equal(t, tt.allow, resp.Header.Get("Allow"), "%s %s", tt.method, tt.path)
+		assert.Contains(t, answer["error"], tt.method+" "+tt.path+": this route of the khiputest control API takes", tt.path)
+	}
 }
 
 func TestControlAuthorizeSubscription(t *testing.T) {

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // How an asynchronous notification is retried while the shop does not
@@ -64,11 +66,9 @@ func (s *Server) retry(d *delivery) {
 	defer d.cancel()
 	wait := firstRetry
 	for s.attempt(d) != nil {
-		timer := time.NewTimer(wait)
 		select {
-		case <-timer.C:
+		case <-s.after(wait):
 		case <-d.ctx.Done():
-			timer.Stop()
 			return
 		}
 		wait = min(2*wait, maxRetryWait)
@@ -85,6 +85,8 @@ func (s *Server) attempt(d *delivery) error {
 
 	status, answer, err := s.post(d.ctx, notifyURL, body, header)
 	if err != nil || !accepted(status) {
+		s.logUndelivered(d.ctx, "a notification", status, answer, err,
+			slog.String("payment_id", d.p.id), slog.String("url", notifyURL))
 		err = &NotificationError{PaymentID: d.p.id, URL: notifyURL, StatusCode: status, Body: answer, Err: err}
 	}
 
@@ -116,6 +118,35 @@ func (s *Server) post(ctx context.Context, target string, body []byte, header ht
 	start, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused
 	return resp.StatusCode, strings.TrimSpace(string(start)), nil
+}
+
+// logUndelivered logs, to the server's logger if it has one (WithLogger),
+// that the shop did not accept what (a notification, a callback): the
+// status it answered and the start of its answer, or why no answer arrived.
+// A POST abandoned because ctx ended, as the server closed or a newer
+// delivery replaced it, was not refused by the shop and is not logged.
+func (s *Server) logUndelivered(ctx context.Context, what string, status int, answer string, err error, attrs ...slog.Attr) {
+	if s.log == nil || ctx.Err() != nil {
+		return
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	} else {
+		attrs = append(attrs, slog.Int("status", status), slog.String("answer", shorten(answer, 200)))
+	}
+	s.log.LogAttrs(context.Background(), slog.LevelWarn, "khiputest: the shop did not accept "+what, attrs...)
+}
+
+// shorten returns s cut to its first n bytes, on a character boundary, with
+// "..." when something was cut.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // WaitNotified waits until the shop has answered 2xx to the latest

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -79,13 +80,34 @@ func waitCtx(t *testing.T) context.Context {
 }
 
 func TestAsyncNotificationsAreRetriedUntilTheShopAnswers2xx(t *testing.T) {
-	srv := asyncServer(t)
+	clock := newClock()
+	srv := khiputest.NewServer(receiverID, secret, khiputest.WithAPIKey(apiKey), khiputest.WithAsyncNotifications(), khiputest.WithClock(clock.Now))
+	t.Cleanup(srv.Close)
+	// The waits between attempts are recorded, and not waited: the test
+	// sees the backoff without depending on how long anything takes.
+	var mu sync.Mutex
+	var waits []time.Duration
+	khiputest.SetRetryWait(srv, func(d time.Duration) <-chan time.Time {
+		mu.Lock()
+		waits = append(waits, d)
+		mu.Unlock()
+		now := make(chan time.Time, 1)
+		now <- clock.Now()
+		return now
+	})
 	release := make(chan struct{})
+	// Each attempt the shop receives moves the clock a second on: the next
+	// attempt, signed anew, carries a later time.
+	later := func(then func(http.ResponseWriter, *http.Request)) func(http.ResponseWriter, *http.Request) {
+		return func(w http.ResponseWriter, r *http.Request) { clock.Add(time.Second); then(w, r) }
+	}
 	shop := newScriptedShop(t,
-		func(w http.ResponseWriter, r *http.Request) { <-release; answer(http.StatusServiceUnavailable)(w, r) },
-		hangUp,
-		answer(http.StatusNotFound),
+		later(func(w http.ResponseWriter, r *http.Request) { <-release; answer(http.StatusServiceUnavailable)(w, r) }),
+		later(hangUp),
+		later(answer(http.StatusNotFound)),
+		later(answer(http.StatusOK)),
 	)
+	start := clock.Now()
 	id := v3Create(t, srv, `{"amount": 1000, "currency": "CLP", "subject": "x", "notify_url": "`+shop.url+`"}`)
 
 	require.NoError(t, srv.Pay(id), "returns while the shop has not answered")
@@ -98,11 +120,17 @@ func TestAsyncNotificationsAreRetriedUntilTheShopAnswers2xx(t *testing.T) {
 		times = append(times, verified(t, <-shop.got))
 	}
 	assert.Empty(t, shop.got, "answered on the fourth attempt: no fifth")
-	for i := 1; i < len(times); i++ {
-		assert.True(t, times[i].After(times[i-1]), "each attempt signed anew at the time of sending")
+	// The shop's handlers may hand their deliveries over out of order (the
+	// one that hung up races the next attempt): the times, in order, are
+	// the clock's at each attempt.
+	slices.SortFunc(times, time.Time.Compare)
+	for i, signed := range times {
+		assert.Equal(t, start.Add(time.Duration(i)*time.Second), signed.UTC(), "attempt %d signed anew at the time of sending", i+1)
 	}
-	assert.GreaterOrEqual(t, times[3].Sub(times[1]), 30*time.Millisecond, "waits of 10 ms, then 20 ms: backing off")
 	require.NoError(t, srv.WaitNotified(context.Background(), id), "already answered: at once")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond}, waits, "backing off")
 }
 
 func TestWaitNotifiedReportsTheLastFailureWhenItsContextEnds(t *testing.T) {

@@ -2,9 +2,11 @@ package khiputest
 
 import (
 	"fmt"
+	"log/slog"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 )
 
 // ServerOption configures a Server built by NewServer.
@@ -17,13 +19,16 @@ type serverConfig struct {
 	refunds    bool
 	async      bool
 	publicURL  string
+	logger     *slog.Logger
+	now        func() time.Time
+	keep       int // the most requests Requests returns; 0 for all
 }
 
 // defaultConfig is a server's configuration before its options: a Chilean
 // collection account that collects in a Khipu account, with a random API
 // key.
 func defaultConfig() serverConfig {
-	return serverConfig{apiKey: randomString(32, lowerDigits), currencies: []string{"CLP"}, refunds: true}
+	return serverConfig{apiKey: randomString(32, lowerDigits), currencies: []string{"CLP"}, refunds: true, now: time.Now}
 }
 
 // WithAPIKey sets the API key the server's v3 endpoints accept in the
@@ -103,4 +108,57 @@ func WithPublicURL(rawURL string) ServerOption {
 	}
 	base := u.Scheme + "://" + u.Host
 	return func(c *serverConfig) { c.publicURL = base }
+}
+
+// WithLogger makes the server log to l, at warn level, one line for every
+// notification and callback the shop did not accept: its payment_id (and
+// subscription_id, for a callback of automatic payments), the url it was
+// POSTed to, and the status the shop answered with the start of its
+// answer, or the error that kept an answer from arriving. Each failed
+// attempt is logged, so a notification retried with WithAsyncNotifications
+// is logged each time it fails; one abandoned because the server closed or
+// a newer Notify replaced it is not. cmd/khiputest logs so, because a
+// notification paid from a payment page has no caller to return the error
+// to.
+//
+// Without it nothing is logged: Pay, Notify and the automatic-payment
+// methods return the shop's refusal, and WaitNotified reports it.
+func WithLogger(l *slog.Logger) ServerOption {
+	if l == nil {
+		panic("khiputest: WithLogger with a nil logger")
+	}
+	return func(c *serverConfig) { c.logger = l }
+}
+
+// WithClock makes the server read the time from now instead of time.Now,
+// for what it dates and what it decides by date: a payment's
+// conciliation_date, the t a notification 3.0 is signed with, GET
+// /v3/predict's cool_down_date, whether an expires_date or
+// confirm_timeout_date sent is in the future, and whether a payment has
+// expired. A test moves its clock to make a payment expire, or to sign a
+// notification at a time outside the shop's tolerance, instead of sleeping.
+// now is called from the server's goroutines, with the server locked: it
+// must be safe for concurrent use and must not call the Server.
+//
+// The server's own waits are real time whatever the clock says: the
+// retries of WithAsyncNotifications, and the 30 s it waits for a shop's
+// answer. It panics on a nil now.
+func WithClock(now func() time.Time) ServerOption {
+	if now == nil {
+		panic("khiputest: WithClock with a nil clock")
+	}
+	return func(c *serverConfig) { c.now = now }
+}
+
+// WithMaxRequests makes the server keep only the last n API requests it
+// received, forgetting the oldest as new ones arrive, so that Requests (and
+// the control API's GET /khiputest/requests) returns at most n. Without it
+// every request is kept, which suits a server that lives as long as a test;
+// a server that runs for long, as cmd/khiputest does, would grow without
+// bound. It panics on n below 1.
+func WithMaxRequests(n int) ServerOption {
+	if n < 1 {
+		panic(fmt.Sprintf("khiputest: WithMaxRequests(%d): want at least 1", n))
+	}
+	return func(c *serverConfig) { c.keep = n }
 }

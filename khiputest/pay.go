@@ -49,11 +49,11 @@ func (s *Server) Pay(paymentID string) error {
 	case p.statusDetail != detailPending: // refused by the payer (SetStatus), or a charge that failed (FailCharge)
 		s.mu.Unlock()
 		return fmt.Errorf("khiputest: payment %s is %s and can no longer be paid", paymentID, p.statusDetail)
-	case p.expired():
+	case p.expired(s.now()):
 		s.mu.Unlock()
 		return fmt.Errorf("khiputest: payment %s expired at %s", paymentID, p.expires.Format(time.RFC3339))
 	}
-	p.status, p.statusDetail, p.conciliation = statusDone, detailNormal, time.Now().UTC().Truncate(time.Second)
+	p.status, p.statusDetail, p.conciliation = statusDone, detailNormal, s.now().UTC().Truncate(time.Second)
 	s.mu.Unlock()
 	return s.Notify(paymentID)
 }
@@ -108,7 +108,7 @@ func (s *Server) notification(p *payment) ([]byte, http.Header) {
 		return []byte(form.Encode()), http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 	}
 	body := p.view(s.base, true).notification3()
-	ms := time.Now().UnixMilli()
+	ms := s.now().UnixMilli()
 	return body, http.Header{
 		"Content-Type": {jsonType},
 		// Not canonicalised (a literal keeps the name as given): it goes out
@@ -176,13 +176,14 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) {
 	p := s.payments[r.PathValue("id")]
 	var data pageData
 	if p != nil && !p.deleted {
+		expired := p.expired(s.now())
 		data = pageData{
 			ID: p.id, Subject: p.params.Get("subject"), Amount: p.amount.String(), Currency: p.params.Get("currency"),
 			State: p.state(), Pending: p.status == statusPending,
-			Payable:   p.status == statusPending && p.statusDetail == detailPending && !p.expired(),
+			Payable:   p.status == statusPending && p.statusDetail == detailPending && !expired,
 			ReturnURL: p.params.Get("return_url"), CancelURL: p.params.Get("cancel_url"),
 		}
-		if p.expired() {
+		if expired {
 			data.State = "expired since " + p.expires.Format(time.RFC3339)
 		}
 	}
@@ -197,8 +198,9 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) {
 
 // payFromPage is the page's Pay button: it pays and sends the payer back to
 // the shop's return_url (or to the payment page, when there is none). A
-// notification the shop did not accept does not stop the payer: Khipu would
-// notify again later.
+// notification the shop did not accept does not stop the payer, as Khipu
+// would notify again later; there is no caller to return it to, and only
+// the server's logger (WithLogger) hears of it.
 func (s *Server) payFromPage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	err := s.Pay(id)

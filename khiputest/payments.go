@@ -45,10 +45,10 @@ func (p *payment) collected() bool {
 	return p.status == statusDone && (p.statusDetail == detailNormal || p.statusDetail == detailReversed)
 }
 
-// expired reports whether p is pending past its expires_date: it can no
-// longer be paid.
-func (p *payment) expired() bool {
-	return p.status == statusPending && !p.expires.IsZero() && !time.Now().Before(p.expires)
+// expired reports whether p is pending past its expires_date at now: it
+// can no longer be paid.
+func (p *payment) expired(now time.Time) bool {
+	return p.status == statusPending && !p.expires.IsZero() && !now.Before(p.expires)
 }
 
 // state is p's status and detail, for messages and the payment page:
@@ -76,7 +76,7 @@ var createPaymentParams = rules{
 	"notify_url":                      optional(absoluteURL),
 	"contract_url":                    optional(absoluteURL),
 	"notify_api_version":              optional(oneOf("1.2", "1.3")),
-	"expires_date":                    optional(futureDate),
+	"expires_date":                    optional(date), // in the future: see crossCheckPayment
 	"send_email":                      optional(boolean).as(kindBool),
 	"payer_name":                      optional(maxChars(255)),
 	"payer_email":                     optional(email),
@@ -85,7 +85,7 @@ var createPaymentParams = rules{
 	"fixed_payer_personal_identifier": optional(maxChars(255)),
 	"integrator_fee":                  optional(nonNegativeAmount),
 	"collect_account_uuid":            optional(maxChars(255)),
-	"confirm_timeout_date":            optional(futureDate),
+	"confirm_timeout_date":            optional(date), // in the future: see crossCheckPayment
 	"mandatory_payment_method":        optional(knownPaymentMethod),
 }
 
@@ -97,7 +97,7 @@ func (s *Server) createPayment(c *call) response {
 	errs := c.validate(rs)
 	p := c.params
 	if errs == nil {
-		errs = crossCheckPayment(p, s.currencies)
+		errs = crossCheckPayment(p, s.currencies, s.now())
 	}
 	if errs != nil {
 		return validationResponse(errs)
@@ -133,10 +133,15 @@ func (s *Server) addPayment(receiver string, params url.Values) *payment {
 }
 
 // crossCheckPayment checks what depends on more than one parameter of a
-// valid create-payment request, or on the account, which collects in
-// currencies.
-func crossCheckPayment(p url.Values, currencies []string) []fieldError {
+// valid create-payment request, on the account, which collects in
+// currencies, or on the time, which is now.
+func crossCheckPayment(p url.Values, currencies []string, now time.Time) []fieldError {
 	var errs []fieldError
+	for _, k := range []string{"confirm_timeout_date", "expires_date"} {
+		if t, sent := parseDate(p.Get(k)); sent && !t.After(now) {
+			errs = append(errs, fieldError{k, "must be in the future"})
+		}
+	}
 	currency := p.Get("currency")
 	if msg := collects(currencies, currency); msg != "" {
 		errs = append(errs, fieldError{"currency", msg})

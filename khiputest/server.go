@@ -46,6 +46,12 @@
 //     status (Khipu's JSON error, or a proxy's HTML page), to test a caller's
 //     error handling; Requests returns what the server received, to assert
 //     what a caller sent.
+//   - WithClock sets the time the server dates payments and notifications
+//     by and decides expiry by, so that a test makes a payment expire, or
+//     a notification 3.0 carry an old signature time, without sleeping.
+//   - WithLogger logs every notification and callback the shop did not
+//     accept, including those sent from a payment or mandate page, which
+//     have no caller to return the error to.
 //
 // # Shops in other languages
 //
@@ -166,10 +172,11 @@
 //     not documented.
 //   - Nothing happens on its own: a payment is paid only by Pay, its page or
 //     the control API, never moves to verifying but through SetStatus, stays
-//     pending past its expires_date (it just cannot be paid), is never
-//     settled (confirm_timeout_date is not enforced) and never leaves the
-//     store. Which status goes with which detail is not documented by
-//     Khipu: SetStatus takes the plausible pairs it lists.
+//     pending past its expires_date (it just cannot be paid; WithClock
+//     moves time for it), is never settled (confirm_timeout_date is not
+//     enforced) and never leaves the store. Which status goes with which
+//     detail is not documented by Khipu: SetStatus takes the plausible
+//     pairs it lists.
 //   - Khipu notifies a payment once it is reconciled; here Pay does that, and
 //     Notify sends the notification of any payment that is done, whatever
 //     its detail, so that a shop's refusal can be tested. Without
@@ -215,6 +222,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -298,19 +306,23 @@ type Server struct {
 	apiKey   string             // what v3 requests carry in x-api-key
 	owner    *account           // the account NewServer was given: the one apiKey acts as
 
-	currencies []string       // what every account collects in (WithCurrencies)
-	refunds    bool           // whether accounts may refund (WithRefunds)
-	async      bool           // notifications are delivered by goroutines of their own (WithAsyncNotifications)
-	wg         sync.WaitGroup // those goroutines
+	currencies []string                             // what every account collects in (WithCurrencies)
+	refunds    bool                                 // whether accounts may refund (WithRefunds)
+	async      bool                                 // notifications are delivered by goroutines of their own (WithAsyncNotifications)
+	wg         sync.WaitGroup                       // those goroutines
+	after      func(time.Duration) <-chan time.Time // how they wait between attempts: time.After, replaced in tests (export_test.go)
+	log        *slog.Logger                         // where undelivered notifications and callbacks are logged (WithLogger); nil for nowhere
+	now        func() time.Time                     // the time the server dates by and decides expiry by (WithClock)
 
 	mu        sync.Mutex
 	accounts  map[string]*account // by receiver id
 	payments  map[string]*payment // by payment id
 	byToken   map[string]*payment // by notification token
-	requests  []Request
-	faults    map[string][]int // by endpoint: statuses the next requests get
-	receivers int64            // receiver ids handed out by POST /receivers
-	notified  chan struct{}    // closed and replaced when a notification attempt ends
+	requests  []Request           // oldest first
+	keep      int                 // the most requests kept (WithMaxRequests); 0 for all
+	faults    map[string][]fault  // by endpoint: what the next requests get, in order
+	receivers int64               // receiver ids handed out by POST /receivers
+	notified  chan struct{}       // closed and replaced when a notification attempt ends
 
 	subscriptions map[string]*subscription // automatic-payment mandates, by id
 }
@@ -344,12 +356,16 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 		currencies: cfg.currencies,
 		refunds:    cfg.refunds,
 		async:      cfg.async,
+		log:        cfg.logger,
+		keep:       cfg.keep,
+		now:        cfg.now,
+		after:      time.After,
 		notified:   make(chan struct{}),
 		owner:      newAccount(receiverID, secret, ""),
 		accounts:   make(map[string]*account),
 		payments:   make(map[string]*payment),
 		byToken:    make(map[string]*payment),
-		faults:     make(map[string][]int),
+		faults:     make(map[string][]fault),
 		receivers:  100000,
 
 		subscriptions: make(map[string]*subscription),
@@ -451,7 +467,8 @@ func (s *Server) Close() {
 }
 
 // Requests returns the API requests the server has received so far, oldest
-// first. Payment pages, the control API and notifications are not included.
+// first: all of them, or the last n with WithMaxRequests. Payment pages, the
+// control API and notifications are not included.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -481,18 +498,31 @@ func (s *Server) Requests() []Request {
 // give the client WithRetry(khipu.RetryPolicy{}), which turns retries off.
 //
 // It panics when endpoint is not one of the Endpoint constants, status is
-// not an HTTP error status (400-599) or times is less than 1: a test that
-// meant to inject a failure and injected none would pass for the wrong
-// reason.
+// not an HTTP error status (400-599) or times is less than 1 or more than
+// MaxFailNextTimes: a test that meant to inject a failure and injected none
+// would pass for the wrong reason, and one that asks for more failures than
+// any test makes has a bug.
 func (s *Server) FailNext(endpoint string, status, times int) {
 	if err := checkFault(endpoint, status, times); err != nil {
 		panic(err.Error())
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for range times {
-		s.faults[endpoint] = append(s.faults[endpoint], status)
-	}
+	// One entry per call, not per failure: what times costs in memory does
+	// not depend on its value.
+	s.faults[endpoint] = append(s.faults[endpoint], fault{status: status, remaining: times})
+}
+
+// MaxFailNextTimes is the most failures one FailNext call (or one POST
+// /khiputest/fail-next) queues: more than any test makes, and a bound on a
+// mistyped value. Calls add up, so a test that needs more calls FailNext
+// again.
+const MaxFailNextTimes = 1000
+
+// fault is one FailNext call's failures still to come.
+type fault struct {
+	status    int
+	remaining int // at least 1 while queued
 }
 
 // checkFault says what is wrong with FailNext's arguments, if anything.
@@ -504,6 +534,8 @@ func checkFault(endpoint string, status, times int) error {
 		return fmt.Errorf("khiputest: FailNext with status %d, which is not an HTTP error status (400-599)", status)
 	case times < 1:
 		return fmt.Errorf("khiputest: FailNext with times %d; want at least 1", times)
+	case times > MaxFailNextTimes:
+		return fmt.Errorf("khiputest: FailNext with times %d; want at most %d (MaxFailNextTimes)", times, MaxFailNextTimes)
 	}
 	return nil
 }
@@ -612,11 +644,23 @@ func (s *Server) api(d *dialect, endpoint string, h handlerFunc) http.Handler {
 			resp = s.serve(d, endpoint, r, params, body, h)
 		}
 		rec.Status = resp.status
-		s.mu.Lock()
-		s.requests = append(s.requests, rec)
-		s.mu.Unlock()
+		s.record(rec)
 		resp.write(w, d)
 	})
+}
+
+// record keeps rec for Requests, forgetting the oldest request when the
+// server keeps no more (WithMaxRequests).
+func (s *Server) record(rec Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.keep > 0 && len(s.requests) >= s.keep {
+		// Dropped from the front, the oldest would stay in the array
+		// until append moves it: clear it so that its body can go now.
+		s.requests[0] = Request{}
+		s.requests = s.requests[1:]
+	}
+	s.requests = append(s.requests, rec)
 }
 
 // serve answers a request whose parameters have been read.
@@ -647,8 +691,11 @@ func (s *Server) takeFault(endpoint string) (int, bool) {
 	if len(queue) == 0 {
 		return 0, false
 	}
-	s.faults[endpoint] = queue[1:]
-	return queue[0], true
+	status := queue[0].status
+	if queue[0].remaining--; queue[0].remaining == 0 {
+		s.faults[endpoint] = queue[1:]
+	}
+	return status, true
 }
 
 // authenticate returns the account the request acts as, or nil and the

@@ -66,7 +66,7 @@ func (s *Server) SetStatus(paymentID string, status khipu.PaymentStatus, detail 
 	case !paid:
 		p.conciliation = time.Time{}
 	case p.conciliation.IsZero():
-		p.conciliation = time.Now().UTC().Truncate(time.Second)
+		p.conciliation = s.now().UTC().Truncate(time.Second)
 	}
 	switch {
 	case detail == khipu.StatusDetailReversed:

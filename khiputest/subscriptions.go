@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"log/slog"
 	"net/http"
 	"net/url"
 )
@@ -258,6 +259,11 @@ func (s *Server) callback(target string, v any, e CallbackError) error {
 	}
 	status, answer, err := s.post(s.ctx, target, body, http.Header{"Content-Type": {jsonType}})
 	if err != nil || !accepted(status) {
+		what, attrs := "a status callback", []slog.Attr{slog.String("subscription_id", e.SubscriptionID)}
+		if e.PaymentID != "" {
+			what, attrs = "a charge error callback", append(attrs, slog.String("payment_id", e.PaymentID))
+		}
+		s.logUndelivered(s.ctx, what, status, answer, err, append(attrs, slog.String("url", target))...)
 		e.URL, e.StatusCode, e.Body, e.Err = target, status, answer, err
 		return &e
 	}
@@ -337,7 +343,8 @@ func (s *Server) mandatePage(w http.ResponseWriter, r *http.Request) {
 
 // authorizeFromPage is the mandate page's Authorize button: it authorizes
 // the subscription and sends the customer to its return_url. A callback the
-// shop did not accept does not stop the customer.
+// shop did not accept does not stop the customer; the server's logger
+// (WithLogger), if any, hears of it.
 func (s *Server) authorizeFromPage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	s.mu.Lock()

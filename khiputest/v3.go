@@ -231,7 +231,7 @@ func (s *Server) predict(c *call) response {
 	return ok(prediction{
 		Result:                  result,
 		MaxAmount:               json.Number(amount(predictMaxAmount).String()),
-		CoolDownDate:            time.Now().UTC().Add(24 * time.Hour).Format(v3Date),
+		CoolDownDate:            s.now().UTC().Add(24 * time.Hour).Format(v3Date),
 		NewDestinataryMaxAmount: json.Number(amount(predictNewDestinataryMax).String()),
 	})
 }

@@ -14,13 +14,28 @@
 // Notifications are sent when a payment is paid, and the control API's
 // answer says how the shop answered.
 //
+// A notification or callback the shop does not accept is logged to stderr,
+// one line each (level=WARN, with its payment_id, url, and the shop's status
+// or the error), and is not sent again on its own, while Khipu would retry
+// it (POST /khiputest/payments/{id}/notify sends a payment's notification
+// again). Without retries, every notification a shop receives is one its
+// test asked for, the control API's pay can answer with the shop's
+// notify_status, and a payment page sends the payer back only once the shop
+// has answered, so a browser test finds the shop notified.
+//
+// GET /khiputest/requests lists the last 1000 API requests (-max-requests
+// sets how many): the program may run for days, and a list of every request
+// would grow with them.
+//
 // -public-url is the address shops and browsers use to reach it when that
 // is not -addr (another container, a tunnel): payment URLs point there, and
 // v2 signatures are checked against it, as Khipu checks them against its
 // own address.
 //
 // It logs one line per request to stderr and stops cleanly on SIGINT or
-// SIGTERM. Everything is in memory: a restart forgets every payment.
+// SIGTERM, abandoning the notifications it is still sending (a control
+// request waiting for one is answered with its notify_error). Everything is
+// in memory: a restart forgets every payment.
 package main
 
 import (
@@ -32,6 +47,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -55,6 +71,7 @@ type config struct {
 	addr, receiverID, secret, apiKey, publicURL string
 	currencies                                  string
 	refunds                                     bool
+	maxRequests                                 int
 }
 
 // run runs the server until ctx ends and returns the exit code: 0 after a
@@ -75,7 +92,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg.publicURL == "" {
 		cfg.publicURL = "http://" + reachable(listener.Addr())
 	}
-	srv := khiputest.NewServer(cfg.receiverID, cfg.secret, append(opts, khiputest.WithPublicURL(cfg.publicURL))...)
+	// A notification paid from a payment page has no caller to hear that
+	// the shop refused it: the log is where that shows.
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	srv := khiputest.NewServer(cfg.receiverID, cfg.secret, append(opts, khiputest.WithPublicURL(cfg.publicURL), khiputest.WithLogger(logger))...)
 	defer srv.Close()
 
 	mux := http.NewServeMux()
@@ -85,6 +105,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Handler:           logRequests(log.New(stderr, "", log.LstdFlags|log.Lmicroseconds), mux),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
+	// A control request that pays or notifies waits for the shop's answer,
+	// and Shutdown waits for that request: closing srv as Shutdown starts
+	// abandons the notifications in flight, so that a shop that hangs does
+	// not make the stop time out.
+	web.RegisterOnShutdown(srv.Close)
 	printBanner(stdout, listener.Addr(), srv, cfg)
 
 	served := make(chan error, 1)
@@ -117,6 +142,7 @@ func parseFlags(args []string, stderr io.Writer) (cfg config, opts []khiputest.S
 	fs.StringVar(&cfg.publicURL, "public-url", "", "the `URL` shops and browsers reach the server at, when it is not -addr's (a container, a tunnel)")
 	fs.StringVar(&cfg.currencies, "currencies", "CLP", "the comma-separated `codes` of the currencies the account collects in")
 	fs.BoolVar(&cfg.refunds, "refunds", true, "whether the account may refund payments")
+	fs.IntVar(&cfg.maxRequests, "max-requests", 1000, "how many of the last API requests GET /khiputest/requests lists; older ones are forgotten, so that memory does not grow")
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, err
 	}
@@ -138,7 +164,10 @@ func parseFlags(args []string, stderr io.Writer) (cfg config, opts []khiputest.S
 			err = fmt.Errorf("%v", r)
 		}
 	}()
-	opts = []khiputest.ServerOption{khiputest.WithCurrencies(strings.Split(cfg.currencies, ",")...), khiputest.WithRefunds(cfg.refunds)}
+	opts = []khiputest.ServerOption{
+		khiputest.WithCurrencies(strings.Split(cfg.currencies, ",")...), khiputest.WithRefunds(cfg.refunds),
+		khiputest.WithMaxRequests(cfg.maxRequests),
+	}
 	if cfg.apiKey != "" {
 		opts = append(opts, khiputest.WithAPIKey(cfg.apiKey))
 	}

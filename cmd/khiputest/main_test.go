@@ -479,6 +479,7 @@ func TestBadFlagsExitWith2(t *testing.T) {
 		{"-public-url", "ftp://khipu.test"},
 		{"-currencies", "usd"},
 		{"-api-key", " "},
+		{"-max-requests", "0"},
 		{"-nope"},
 		{"extra"},
 	} {
@@ -502,4 +503,81 @@ func TestAListenerOnEveryInterfaceIsReachedAtLoopback(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, want, reachable(tcp), addr)
 	}
+}
+
+func TestSIGTERMStopsCleanlyWhileAShopHangsOnANotification(t *testing.T) {
+	p := start(t, "-addr", "127.0.0.1:0", "-api-key", "K")
+	reached, release := make(chan struct{}), make(chan struct{})
+	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(reached) // one notification only: a second would panic
+		select {
+		case <-release:
+		case <-r.Context().Done(): // the program gave up on it
+		}
+	}))
+	t.Cleanup(hanging.Close)
+	t.Cleanup(func() { close(release) }) // before hanging.Close, which waits for the handler
+
+	a := v3(t, "K", http.MethodPost, p.banner["api_v3_url"]+"/v3/payments",
+		`{"amount": 1000, "currency": "CLP", "subject": "x", "notify_url": "`+hanging.URL+`"}`)
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	id := a.json(t)["payment_id"].(string)
+	type result struct {
+		answer
+		err error
+	}
+	paid := make(chan result, 1) // no t in the goroutine: it may outlive a failed test
+	go func() {
+		resp, err := http.Post(strings.TrimSuffix(p.banner["control_url"], "/")+"/payments/"+id+"/pay", "application/json", nil)
+		if err != nil {
+			paid <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		paid <- result{answer{resp.StatusCode, body}, err}
+	}()
+	<-reached // the control request is waiting for the shop
+
+	require.NoError(t, p.stop(t), "exit code 0, not 1 after waiting for the shop; stderr:\n%s", p.log())
+	assert.Contains(t, p.log(), "khiputest: stopped")
+	r := <-paid
+	require.NoError(t, r.err)
+	assert.Equal(t, http.StatusOK, r.status, "the control request was answered: paid, the notification abandoned")
+	assert.Contains(t, r.json(t)["notify_error"], "context canceled")
+}
+
+func TestANotificationTheShopRefusesIsLogged(t *testing.T) {
+	p := start(t, "-addr", "127.0.0.1:0", "-api-key", "K")
+	refused := make(chan struct{}, 1)
+	shop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "database down", http.StatusInternalServerError)
+		refused <- struct{}{}
+	}))
+	t.Cleanup(shop.Close)
+	a := v3(t, "K", http.MethodPost, p.banner["api_v3_url"]+"/v3/payments",
+		`{"amount": 1000, "currency": "CLP", "subject": "x", "notify_url": "`+shop.URL+`/notify"}`)
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	created := a.json(t)
+
+	// Paid from the payment page, as a browser test pays: no control
+	// answer reports the refusal, so the log must.
+	pay, err := http.NewRequest(http.MethodPost, created["payment_url"].(string), nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusSeeOther, send(t, pay).status)
+	<-refused
+	assert.Contains(t, p.log(), `level=WARN msg="khiputest: the shop did not accept a notification" payment_id=`+
+		created["payment_id"].(string)+` url=`+shop.URL+`/notify status=500 answer="database down"`+"\n")
+}
+
+func TestTheRequestsListedAreTheLastMaxRequests(t *testing.T) {
+	p := start(t, "-addr", "127.0.0.1:0", "-api-key", "K", "-max-requests", "2")
+	for _, path := range []string{"/v3/banks", "/v3/predict", "/v3/payments/nope"} {
+		v3(t, "K", http.MethodGet, p.banner["api_v3_url"]+path, "")
+	}
+	a := control(t, p, http.MethodGet, "/khiputest/requests", "")
+	require.Equal(t, http.StatusOK, a.status)
+	var list []struct{ Path string }
+	require.NoError(t, json.Unmarshal(a.body, &list))
+	assert.Equal(t, []struct{ Path string }{{"/v3/predict"}, {"/v3/payments/nope"}}, list, "the last two")
 }

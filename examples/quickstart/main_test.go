@@ -42,29 +42,55 @@ func TestQuickstartRefusesMalformedCredentialsWithoutPrintingThem(t *testing.T) 
 	assert.NotContains(t, err.Error(), "s3cr3t-value")
 }
 
-// syncBuffer is a bytes.Buffer that run can write to while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+// watchedOutput is what run writes, which a test can wait on as it
+// arrives: each write wakes the waiters, so nothing polls.
+type watchedOutput struct {
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	changed chan struct{} // closed and replaced on every write
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
+func newWatchedOutput() *watchedOutput { return &watchedOutput{changed: make(chan struct{})} }
+
+func (w *watchedOutput) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	close(w.changed)
+	w.changed = make(chan struct{})
+	return w.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+func (w *watchedOutput) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// waitFor waits until the output holds text, failing the test if it does
+// not within 20 s (a run that hangs, not a slow one).
+func (w *watchedOutput) waitFor(t *testing.T, text string) {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		w.mu.Lock()
+		found, changed := strings.Contains(w.buf.String(), text), w.changed
+		w.mu.Unlock()
+		if found {
+			return
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			t.Fatalf("the output never held %q:\n%s", text, w.String())
+		}
+	}
 }
 
 // liveRun runs the credentials path in the background against srv, a
 // khiputest server standing in for Khipu (KHIPU_BASE_URL), polling every
 // 10 ms. Cancel ctx to interrupt it; done gets what run returned.
 type liveRun struct {
-	out    *syncBuffer
+	out    *watchedOutput
 	done   chan error
 	cancel context.CancelFunc
 }
@@ -75,7 +101,7 @@ func startLive(t *testing.T, srv *khiputest.Server) *liveRun {
 	env := map[string]string{"KHIPU_RECEIVER_ID": "12345", "KHIPU_SECRET": "live-secret", "KHIPU_BASE_URL": srv.URL()}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	l := &liveRun{out: &syncBuffer{}, done: make(chan error, 1), cancel: cancel}
+	l := &liveRun{out: newWatchedOutput(), done: make(chan error, 1), cancel: cancel}
 	go func() { l.done <- run(ctx, l.out, func(k string) string { return env[k] }) }()
 	return l
 }
@@ -84,7 +110,7 @@ func startLive(t *testing.T, srv *khiputest.Server) *liveRun {
 // payment the run created.
 func (l *liveRun) waitFor(t *testing.T, text string) string {
 	t.Helper()
-	require.Eventually(t, func() bool { return strings.Contains(l.out.String(), text) }, 20*time.Second, 5*time.Millisecond, l.out.String())
+	l.out.waitFor(t, text)
 	m := regexp.MustCompile(`Payment (\w+) created`).FindStringSubmatch(l.out.String())
 	require.NotNil(t, m, l.out.String())
 	return m[1]

@@ -114,10 +114,12 @@ func runLiveV3(ctx context.Context, out io.Writer, client *khipuv3.Client, geten
 	ord := liveOrder()
 	notifyURL, secret := getenv("KHIPU_NOTIFY_URL"), getenv("KHIPU_WEBHOOK_SECRET")
 	if notifyURL != "" && secret != "" {
-		stop, err := listenForNotifications(out, cmp.Or(getenv("KHIPU_LISTEN"), "127.0.0.1:8080"), secret, ord)
+		addr := cmp.Or(getenv("KHIPU_LISTEN"), "127.0.0.1:8080")
+		ln, err := listen("tcp", addr)
 		if err != nil {
-			return err
+			return fmt.Errorf("listening for notifications on %s: %w", addr, err)
 		}
+		stop := listenForNotifications(out, ln, secret, ord)
 		defer stop()
 	}
 	created, err := client.Payments.Create(ctx, &khipuv3.PaymentCreateParams{
@@ -133,13 +135,15 @@ func runLiveV3(ctx context.Context, out io.Writer, client *khipuv3.Client, geten
 	return pollUntilPaid(ctx, out, client.Payments.Get, created, ord)
 }
 
+// listen opens the listener of the notification endpoint. Tests replace
+// it to hand over a listener they already hold: a port number they found
+// free and closed could be taken by another process before the run
+// listens on it.
+var listen = net.Listen
+
 // listenForNotifications serves the signed notifications of a live run on
-// addr, printing each one it verified.
-func listenForNotifications(out io.Writer, addr, secret string, ord order) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listening for notifications on %s: %w", addr, err)
-	}
+// ln, printing each one it verified, until stop is called.
+func listenForNotifications(out io.Writer, ln net.Listener, secret string, ord order) (stop func()) {
 	handler := khipuv3.NotificationHandler(secret, func(ctx context.Context, n *khipuv3.Notification) error {
 		verdict := "matches the order"
 		if err := n.Check(ord.ID, ord.Amount, ord.Currency); err != nil {
@@ -155,5 +159,5 @@ func listenForNotifications(out io.Writer, addr, secret string, ord order) (stop
 		}
 	}()
 	fmt.Fprintf(out, "   listening for signed notifications on %s\n", ln.Addr())
-	return func() { _ = srv.Close() }, nil
+	return func() { _ = srv.Close() }
 }

@@ -34,7 +34,7 @@ func startLiveV3(t *testing.T, srv *khiputest.Server, env map[string]string) *li
 	pollInterval = 10 * time.Millisecond
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	l := &liveRun{out: &syncBuffer{}, done: make(chan error, 1), cancel: cancel}
+	l := &liveRun{out: newWatchedOutput(), done: make(chan error, 1), cancel: cancel}
 	go func() { l.done <- runV3(ctx, l.out, func(k string) string { return env[k] }) }()
 	return l
 }
@@ -56,10 +56,17 @@ func TestQuickstartV3LiveModePollsUntilPaid(t *testing.T) {
 func TestQuickstartV3LiveModeVerifiesTheSignedNotificationWhenItCanReceiveIt(t *testing.T) {
 	srv := khiputest.NewServer("12345", "live-secret")
 	defer srv.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0") // a free port for the notification endpoint
+	// The run serves the notification endpoint on this listener, which the
+	// test holds from the start: no other process can take its port.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() }) // closed by the run already, unless it failed first
 	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	listen = func(network, address string) (net.Listener, error) {
+		assert.Equal(t, addr, address, "KHIPU_LISTEN")
+		return ln, nil
+	}
+	t.Cleanup(func() { listen = net.Listen })
 	live := startLiveV3(t, srv, map[string]string{
 		"KHIPU_API_KEY": srv.APIKey(), "KHIPU_BASE_URL": srv.V3URL(),
 		"KHIPU_NOTIFY_URL": "http://" + addr + "/", "KHIPU_WEBHOOK_SECRET": "live-secret", "KHIPU_LISTEN": addr,

@@ -165,6 +165,11 @@ type orderView struct {
 // view says where the order stands. An unpaid order is "verifying" while
 // Khipu reports its payment done or being verified but its notification has
 // not been processed yet, and "pending" while the payer has not paid.
+//
+// A cancelled order with a payment is asked about too: the payer may have
+// paid and then followed the cancel link (in another tab, say), and the
+// notification still pays the order. It is "cancelled", and final, only
+// when Khipu says its payment was not made.
 func (s *Shop) view(ctx context.Context, o Order) orderView {
 	v := orderView{Order: o, ProductName: o.Product}
 	if p, ok := s.product(o.Product); ok {
@@ -176,10 +181,12 @@ func (s *Shop) view(ctx context.Context, o Order) orderView {
 		return v
 	case OrderCancelled:
 		v.State, v.Text, v.Final = "cancelled", "Cancelado: no se realizó el pago.", true
-		return v
+	default:
+		v.State, v.Text = "pending", "Pendiente: aún no recibimos tu pago."
 	}
-	v.State, v.Text = "pending", "Pendiente: aún no recibimos tu pago."
 	if o.PaymentID == "" {
+		// No payment was created (or not yet): there is nothing to pay
+		// the order with, and nothing to ask Khipu.
 		return v
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -190,7 +197,7 @@ func (s *Shop) view(ctx context.Context, o Order) orderView {
 		s.Log.Warn("asking Khipu for a payment's status", "order", o.ID, "payment", o.PaymentID, "err", err)
 	}
 	if err != nil || status == khipu.StatusDone || status == khipu.StatusVerifying {
-		v.State, v.Text = "verifying", "Verificando tu pago con Khipu…"
+		v.State, v.Text, v.Final = "verifying", "Verificando tu pago con Khipu…", false
 	}
 	return v
 }

@@ -173,6 +173,24 @@ func TestShopSaysVerifyingWhileKhipuHasThePaymentButTheNotificationHasNotArrived
 	})
 }
 
+func TestShopSaysItCouldNotAskKhipuWhenKhipuCannotBeReached(t *testing.T) {
+	forEachShop(t, func(t *testing.T, f *shopFixture) {
+		order, _ := f.buy(t, "mate")
+		f.khipu.FailNext(f.api.getEndpoint, http.StatusInternalServerError, 1)
+		_, page := f.get(t, "/orders/"+order.ID)
+		assert.NotContains(t, page, "Verificando", "nothing says a payment is being verified")
+		assert.Contains(t, page, "Aún no pudimos consultar tu pago con Khipu")
+		assert.True(t, polls(page), "the page asks again")
+		f.khipu.FailNext(f.api.getEndpoint, http.StatusInternalServerError, 1)
+		state, text := f.poll(t, order.ID)
+		assert.Equal(t, "unchecked", state, "the poll goes on")
+		assert.Contains(t, text, "Aún no pudimos consultar tu pago con Khipu")
+
+		// Khipu answers again: the payer has not paid.
+		assert.Equal(t, "pending", f.state(t, order.ID))
+	})
+}
+
 func TestShopCancelsAnOrderWhenThePayerGivesUpAtKhipu(t *testing.T) {
 	forEachShop(t, func(t *testing.T, f *shopFixture) {
 		order, _ := f.buy(t, "poncho")
@@ -211,6 +229,7 @@ func TestShopDoesNotCallACancelledOrderFinalWhileKhipuCannotBeAsked(t *testing.T
 		f.khipu.FailNext(f.api.getEndpoint, http.StatusInternalServerError, 1)
 		_, page := f.get(t, "/orders/"+order.ID+"/cancel")
 		assert.NotContains(t, page, "Cancelado", "nothing says the payment was not made")
+		assert.Contains(t, page, `data-state="unchecked"`)
 		assert.True(t, polls(page), "the page asks again")
 
 		// Khipu answers again: the payment is pending, so nothing was paid.

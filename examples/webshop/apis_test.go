@@ -38,8 +38,9 @@ func newKhipu(t *testing.T) *khiputest.Server {
 // khipuAPI is one API version, and how the tests use it.
 type khipuAPI struct {
 	version string // as -api takes it
-	// createEndpoint is khiputest's name for creating a payment.
-	createEndpoint string
+	// createEndpoint and getEndpoint are khiputest's names for creating a
+	// payment and for asking for one.
+	createEndpoint, getEndpoint string
 	// flags returns the flags and environment of a shop process that talks
 	// to srv.
 	flags func(srv *khiputest.Server) (args, env []string)
@@ -78,6 +79,7 @@ func v3Client(t *testing.T, srv *khiputest.Server) *khipuv3.Client {
 var apiV2 = khipuAPI{
 	version:        "v2",
 	createEndpoint: khiputest.EndpointPaymentsCreate,
+	getEndpoint:    khiputest.EndpointPaymentsGet,
 	flags: func(srv *khiputest.Server) ([]string, []string) {
 		return []string{"-api", "v2", "-khipu-url", srv.URL()},
 			[]string{"KHIPU_RECEIVER_ID=" + testReceiverID, "KHIPU_SECRET=" + testSecret}
@@ -105,6 +107,7 @@ var apiV2 = khipuAPI{
 var apiV3 = khipuAPI{
 	version:        "v3",
 	createEndpoint: khiputest.EndpointV3PaymentsCreate,
+	getEndpoint:    khiputest.EndpointV3PaymentsGet,
 	flags: func(srv *khiputest.Server) ([]string, []string) {
 		return []string{"-api", "v3", "-khipu-url", srv.V3URL()},
 			[]string{"KHIPU_API_KEY=" + srv.APIKey(), "KHIPU_WEBHOOK_SECRET=" + testSecret}

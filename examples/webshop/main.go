@@ -80,6 +80,13 @@ var products = []Product{
 	{ID: "poncho", Name: "Poncho de lana", Price: khipu.NewAmount(45000), Currency: "CLP"},
 }
 
+// shutdownGrace bounds how long a stopping shop waits for its requests in
+// flight. Those are quick, but net/http's Shutdown also waits, for about 5 s,
+// for a connection that has not sent its request yet, such as the one a
+// browser opens ahead of time; a shorter grace would make every stop with a
+// browser open a failure.
+const shutdownGrace = 10 * time.Second
+
 // serve runs the shop until ctx ends, then shuts it down gracefully.
 func serve(ctx context.Context, logger *slog.Logger, cfg config) error {
 	gw, err := newGateway(cfg, logger)
@@ -110,15 +117,31 @@ func serve(ctx context.Context, logger *slog.Logger, cfg config) error {
 	}
 	shop := &Shop{Khipu: gw, Orders: store, Products: products, BaseURL: publicURL, Log: logger}
 	srv := &http.Server{Handler: shop.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Shutdown calls this once it has closed the listener, while requests
+	// are still in flight: the operator (and a test) learns the shop is
+	// draining.
+	srv.RegisterOnShutdown(func() { logger.Info("shop closing: finishing the requests in flight") })
+	// shutdownDone gets Shutdown's result once every request in flight has
+	// been answered, or the grace period is over.
+	shutdownDone := make(chan error, 1)
 	go func() {
 		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		shutdown, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
-		_ = srv.Shutdown(shutdown)
+		shutdownDone <- srv.Shutdown(shutdown)
 	}()
 	logger.Info("shop open", "url", publicURL, "listen", ln.Addr().String(), "api", cfg.api, "db", store.dialect.name)
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	// Serve returns as soon as Shutdown starts. The handlers still running
+	// use the store and the gateway, which the deferred calls close: wait
+	// for them, or a notification being processed fails with a closed
+	// database and its payment is not delivered.
+	if err := <-shutdownDone; err != nil {
+		// The grace period is over: the requests still running lose their
+		// database; Khipu notifies again a notification it got no 2xx for.
+		return fmt.Errorf("shutting down: requests still in flight after the grace period: %w", err)
 	}
 	return nil
 }

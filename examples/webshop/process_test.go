@@ -133,9 +133,13 @@ func (p *shopProcess) stop(t *testing.T) {
 	}
 }
 
-// logged counts the shop's log records with message msg that mention
-// order.
-func (p *shopProcess) logged(msg, order string) int {
+// logged stops the shop, then counts its log records with message msg
+// that mention order. A record the shop wrote before an answer the test
+// has seen may still be in the pipe, unread: only once the shop has exited
+// and its stderr is drained is the log complete, and the count exact.
+func (p *shopProcess) logged(t *testing.T, msg, order string) int {
+	t.Helper()
+	p.stop(t)
 	n := 0
 	for _, line := range strings.Split(p.log.String(), "\n") {
 		if strings.Contains(line, `msg="`+msg+`"`) && strings.Contains(line, "order="+order) {
@@ -146,7 +150,9 @@ func (p *shopProcess) logged(msg, order string) int {
 }
 
 // loggedValue returns the value of key in the shop's first log record with
-// message msg, or "".
+// message msg, or "". It reads the shop's log as it is, without waiting:
+// use it only for records the shop writes before "shop open", which
+// startShop has read before it returns.
 func (p *shopProcess) loggedValue(msg, key string) string {
 	value := regexp.MustCompile(` ` + regexp.QuoteMeta(key) + `=(\S+)`)
 	for _, line := range strings.Split(p.log.String(), "\n") {

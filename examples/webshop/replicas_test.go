@@ -14,7 +14,8 @@ import (
 // PostgreSQL.
 
 // assertPaidOnce checks the database and the shops' logs: the order is
-// paid, one shipment is queued, and one process said it paid the order.
+// paid, one shipment is queued, and one process said it paid the order. It
+// stops the shops, so that their logs are complete.
 func assertPaidOnce(t *testing.T, rs *replicaSet, orderID string, shops ...*shopProcess) {
 	t.Helper()
 	store := rs.store(t)
@@ -26,7 +27,7 @@ func assertPaidOnce(t *testing.T, rs *replicaSet, orderID string, shops ...*shop
 	assert.Equal(t, 1, n, "shipments queued")
 	said := 0
 	for _, shop := range shops {
-		said += shop.logged("order paid", orderID)
+		said += shop.logged(t, "order paid", orderID)
 	}
 	assert.Equal(t, 1, said, "shop processes that marked the order paid")
 }
@@ -96,7 +97,7 @@ func TestAnOrderCreatedBeforeARestartIsPaidAfterIt(t *testing.T) {
 
 			require.NoError(t, rs.khipu.Pay(paymentID))
 			assertPaidOnce(t, rs, orderID, before, after)
-			assert.Equal(t, 1, after.logged("order paid", orderID), "the restarted shop paid it")
+			assert.Equal(t, 1, after.logged(t, "order paid", orderID), "the restarted shop paid it")
 		})
 	})
 }

@@ -157,14 +157,20 @@ func (s *Shop) checkout(w http.ResponseWriter, r *http.Request) {
 type orderView struct {
 	Order       Order
 	ProductName string
-	State       string // paid, verifying, pending or cancelled
+	State       string // paid, verifying, unchecked, pending or cancelled
 	Text        string // what the payer reads
 	Final       bool   // nothing more will change it: stop polling
 }
 
 // view says where the order stands. An unpaid order is "verifying" while
 // Khipu reports its payment done or being verified but its notification has
-// not been processed yet, and "pending" while the payer has not paid.
+// not been processed yet, "unchecked" while Khipu cannot be asked, and
+// "pending" while the payer has not paid.
+//
+// A cancelled order with a payment is asked about too: the payer may have
+// paid and then followed the cancel link (in another tab, say), and the
+// notification still pays the order. It is "cancelled", and final, only
+// when Khipu says its payment was not made.
 func (s *Shop) view(ctx context.Context, o Order) orderView {
 	v := orderView{Order: o, ProductName: o.Product}
 	if p, ok := s.product(o.Product); ok {
@@ -176,21 +182,25 @@ func (s *Shop) view(ctx context.Context, o Order) orderView {
 		return v
 	case OrderCancelled:
 		v.State, v.Text, v.Final = "cancelled", "Cancelado: no se realizó el pago.", true
-		return v
+	default:
+		v.State, v.Text = "pending", "Pendiente: aún no recibimos tu pago."
 	}
-	v.State, v.Text = "pending", "Pendiente: aún no recibimos tu pago."
 	if o.PaymentID == "" {
+		// No payment was created (or not yet): there is nothing to pay
+		// the order with, and nothing to ask Khipu.
 		return v
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	status, err := s.Khipu.PaymentStatus(ctx, o.PaymentID)
-	if err != nil {
-		// Khipu's answer is only a hint; without it, say what is true.
+	switch {
+	case err != nil:
+		// Khipu's answer is only a hint, but without it nothing says the
+		// payment was not made: say so, and ask again at the next poll.
 		s.Log.Warn("asking Khipu for a payment's status", "order", o.ID, "payment", o.PaymentID, "err", err)
-	}
-	if err != nil || status == khipu.StatusDone || status == khipu.StatusVerifying {
-		v.State, v.Text = "verifying", "Verificando tu pago con Khipu…"
+		v.State, v.Text, v.Final = "unchecked", "Aún no pudimos consultar tu pago con Khipu; seguimos intentando…", false
+	case status == khipu.StatusDone || status == khipu.StatusVerifying:
+		v.State, v.Text, v.Final = "verifying", "Verificando tu pago con Khipu…", false
 	}
 	return v
 }

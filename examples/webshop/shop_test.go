@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -84,16 +85,27 @@ func (f *shopFixture) get(t *testing.T, path string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-// state is what the order page's poll says.
+// state is the state the order page's poll says.
 func (f *shopFixture) state(t *testing.T, orderID string) string {
+	t.Helper()
+	state, _ := f.poll(t, orderID)
+	return state
+}
+
+// poll is what the order page's poll says: the state and its text.
+func (f *shopFixture) poll(t *testing.T, orderID string) (state, text string) {
 	t.Helper()
 	status, body := f.get(t, "/orders/"+orderID+"/status")
 	require.Equal(t, http.StatusOK, status, body)
 	var st struct{ ID, State, Text string }
 	require.NoError(t, json.Unmarshal([]byte(body), &st))
 	assert.Equal(t, orderID, st.ID)
-	return st.State
+	return st.State, st.Text
 }
+
+// polls reports whether an order page keeps asking the shop for the
+// order's state: it has the polling script.
+func polls(page string) bool { return strings.Contains(page, "<script>") }
 
 func TestShopSellsAProductThroughKhipu(t *testing.T) {
 	forEachShop(t, func(t *testing.T, f *shopFixture) {
@@ -161,12 +173,66 @@ func TestShopSaysVerifyingWhileKhipuHasThePaymentButTheNotificationHasNotArrived
 	})
 }
 
+func TestShopSaysItCouldNotAskKhipuWhenKhipuCannotBeReached(t *testing.T) {
+	forEachShop(t, func(t *testing.T, f *shopFixture) {
+		order, _ := f.buy(t, "mate")
+		f.khipu.FailNext(f.api.getEndpoint, http.StatusInternalServerError, 1)
+		_, page := f.get(t, "/orders/"+order.ID)
+		assert.NotContains(t, page, "Verificando", "nothing says a payment is being verified")
+		assert.Contains(t, page, "Aún no pudimos consultar tu pago con Khipu")
+		assert.True(t, polls(page), "the page asks again")
+		f.khipu.FailNext(f.api.getEndpoint, http.StatusInternalServerError, 1)
+		state, text := f.poll(t, order.ID)
+		assert.Equal(t, "unchecked", state, "the poll goes on")
+		assert.Contains(t, text, "Aún no pudimos consultar tu pago con Khipu")
+
+		// Khipu answers again: the payer has not paid.
+		assert.Equal(t, "pending", f.state(t, order.ID))
+	})
+}
+
 func TestShopCancelsAnOrderWhenThePayerGivesUpAtKhipu(t *testing.T) {
 	forEachShop(t, func(t *testing.T, f *shopFixture) {
 		order, _ := f.buy(t, "poncho")
 		status, page := f.get(t, "/orders/"+order.ID+"/cancel")
 		assert.Equal(t, http.StatusOK, status)
 		assert.Contains(t, page, "Cancelado")
+		assert.False(t, polls(page), "Khipu says the payment was not made: nothing more will change")
+		assert.Equal(t, "cancelled", f.state(t, order.ID))
+	})
+}
+
+func TestShopKeepsAskingAboutACancelledOrderWhoseMoneyKhipuHas(t *testing.T) {
+	forEachShop(t, func(t *testing.T, f *shopFixture) {
+		order, _ := f.buy(t, "poncho")
+		// The payer pays, then follows the cancel link (from another tab,
+		// say) before the shop hears of the payment.
+		f.notifications.Store(false)
+		assert.Error(t, f.khipu.Pay(order.PaymentID))
+		status, page := f.get(t, "/orders/"+order.ID+"/cancel")
+		assert.Equal(t, http.StatusOK, status)
+		assert.NotContains(t, page, "Cancelado", "Khipu has the money: the payment was made")
+		assert.Contains(t, page, "Verificando")
+		assert.True(t, polls(page), "the page waits for the notification")
+		assert.Equal(t, "verifying", f.state(t, order.ID))
+
+		// The notification arrives: the money pays the cancelled order.
+		f.notifications.Store(true)
+		require.NoError(t, f.khipu.Notify(order.PaymentID))
+		assert.Equal(t, "paid", f.state(t, order.ID))
+	})
+}
+
+func TestShopDoesNotCallACancelledOrderFinalWhileKhipuCannotBeAsked(t *testing.T) {
+	forEachShop(t, func(t *testing.T, f *shopFixture) {
+		order, _ := f.buy(t, "poncho")
+		f.khipu.FailNext(f.api.getEndpoint, http.StatusInternalServerError, 1)
+		_, page := f.get(t, "/orders/"+order.ID+"/cancel")
+		assert.NotContains(t, page, "Cancelado", "nothing says the payment was not made")
+		assert.Contains(t, page, `data-state="unchecked"`)
+		assert.True(t, polls(page), "the page asks again")
+
+		// Khipu answers again: the payment is pending, so nothing was paid.
 		assert.Equal(t, "cancelled", f.state(t, order.ID))
 	})
 }

@@ -200,7 +200,12 @@ func (s *Store) SetPayment(ctx context.Context, orderID, paymentID string) error
 	if err != nil {
 		return fmt.Errorf("recording payment %s for order %s: %w", paymentID, orderID, err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
+	n, err := res.RowsAffected()
+	if err != nil {
+		// The payment may well be recorded: what failed is finding out.
+		return fmt.Errorf("recording payment %s for order %s: %w", paymentID, orderID, err)
+	}
+	if n != 1 {
 		return fmt.Errorf("recording payment %s for order %s: no such order without a payment", paymentID, orderID)
 	}
 	return nil

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -212,4 +215,32 @@ func TestOrderIDsAreNeverReused(t *testing.T) {
 		require.False(t, seen[id], "id %s repeated", id)
 		seen[id] = true
 	}
+}
+
+func TestStoreReportsWhyItCouldNotTellWhetherThePaymentWasRecorded(t *testing.T) {
+	s := &Store{db: sql.OpenDB(uncountedDB{}), dialect: sqliteDialect}
+	defer s.Close()
+	err := s.SetPayment(context.Background(), "order-1", "pay1")
+	assert.ErrorIs(t, err, errUncounted, "the driver's error, not a missing order")
+	assert.NotContains(t, err.Error(), "no such order")
+}
+
+// errUncounted is uncountedDB's answer to RowsAffected.
+var errUncounted = errors.New("the driver cannot count the rows")
+
+// uncountedDB is a database/sql driver whose statements all succeed but
+// cannot say how many rows they changed. It is its own connector and
+// connection, and answers nothing but ExecContext.
+type uncountedDB struct{}
+
+func (uncountedDB) Open(string) (driver.Conn, error)             { return uncountedDB{}, nil }
+func (uncountedDB) Connect(context.Context) (driver.Conn, error) { return uncountedDB{}, nil }
+func (uncountedDB) Driver() driver.Driver                        { return uncountedDB{} }
+func (uncountedDB) Prepare(string) (driver.Stmt, error)          { return nil, errors.New("no Prepare") }
+func (uncountedDB) Begin() (driver.Tx, error)                    { return nil, errors.New("no Begin") }
+func (uncountedDB) Close() error                                 { return nil }
+func (uncountedDB) LastInsertId() (int64, error)                 { return 0, errUncounted }
+func (uncountedDB) RowsAffected() (int64, error)                 { return 0, errUncounted }
+func (uncountedDB) ExecContext(context.Context, string, []driver.NamedValue) (driver.Result, error) {
+	return uncountedDB{}, nil
 }

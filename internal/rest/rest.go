@@ -189,13 +189,14 @@ func (c *Client) decode(req *Request, status int, body []byte, out any) error {
 		return nil
 	}
 	name := req.Method + " " + req.Path
-	switch trimmed := trimmedBody(body); {
+	trimmed := trimmedBody(body)
+	switch {
 	case len(trimmed) == 0:
 		return c.unexpected(req, status, nil, name+": empty body where JSON was expected", nil)
 	case string(trimmed) == "null":
 		return c.unexpected(req, status, body, name+": null where a JSON object was expected", nil)
 	}
-	if err := unmarshal(trimmedBody(body), out); err != nil {
+	if err := unmarshal(trimmed, out); err != nil {
 		return c.unexpected(req, status, body, name+": malformed JSON", wire.CleanError(err))
 	}
 	return nil

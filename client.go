@@ -12,6 +12,7 @@ import (
 
 	"github.com/khipu-go/khipu/internal/rest"
 	"github.com/khipu-go/khipu/internal/sign"
+	"github.com/khipu-go/khipu/internal/wire"
 )
 
 // DefaultBaseURL is the address of Khipu's REST API v2.
@@ -48,7 +49,7 @@ func NewClient(receiverID, secret string, opts ...Option) (*Client, error) {
 	if receiverID == "" {
 		return nil, &ParamError{Param: "receiverID", Reason: "is empty"}
 	}
-	if !allDigits(receiverID) {
+	if !wire.Digits(receiverID) {
 		// Not echoed: a swapped receiverID and secret would print the secret.
 		return nil, &ParamError{Param: "receiverID", Reason: "must be the numeric id of the collection account (are receiverID and secret swapped?)"}
 	}
@@ -126,15 +127,6 @@ func (c *Client) call(ctx context.Context, method, path string, params, out any)
 	}
 	_, req.Secret = out.(*ReceiverCreated)
 	return c.rest.Do(ctx, req, out)
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // maxIDLength is the longest path id API v2 accepts from a caller; Khipu's

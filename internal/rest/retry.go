@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/khipu-go/khipu/internal/wire"
 )
 
 // Policy says how reads are retried: khipu.RetryPolicy, which converts to
@@ -77,7 +79,7 @@ func (p Policy) Wait(attempt int, retryAfter string) (time.Duration, bool) {
 
 // parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
 func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	if secs, err := strconv.Atoi(v); err == nil || errors.Is(err, strconv.ErrRange) && allDigits(v) {
+	if secs, err := strconv.Atoi(v); err == nil || errors.Is(err, strconv.ErrRange) && wire.Digits(v) {
 		if secs < 0 {
 			return 0, false
 		}
@@ -90,15 +92,6 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 		return max(t.Sub(now), 0), true
 	}
 	return 0, false
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

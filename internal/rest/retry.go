@@ -47,7 +47,7 @@ func (p Policy) Normalize() (Policy, error) {
 	return p, nil
 }
 
-// Wait returns how long to wait before retry number attempt (1 for the first
+// wait returns how long to wait before retry number attempt (1 for the first
 // retry), and false when the server asked for a wait longer than
 // MaxRetryAfter. The wait is drawn at random between MinBackoff and a
 // ceiling that doubles with each retry (2×MinBackoff for the first), capped

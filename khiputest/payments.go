@@ -462,6 +462,12 @@ func (p *payment) view(base string, v3 bool) paymentView {
 		if v.PayerName == "" {
 			v.PayerName = "Test Payer"
 		}
+		if v.PayerEmail == "" {
+			// A paid payment has its payer's e-mail in every answer
+			// Khipu sent (testdata/realworld), and Khipu's v3
+			// description has it as an e-mail address, never "".
+			v.PayerEmail = "payer@example.com"
+		}
 		v.PersonalIdentifier = "11.111.111-1"
 		v.BankAccountNumber = "000012345678"
 		v.PaymentMethod = "simplified_transfer"

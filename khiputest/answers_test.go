@@ -47,3 +47,14 @@ func TestV3ReceiverCreatedAsKhipusDescriptionHasIt(t *testing.T) {
 	assert.True(t, isString, "receiver_id is a JSON string: %s", answer.raw)
 	assert.NotEmpty(t, id)
 }
+
+// A paid payment has its payer's e-mail, as every paid payment Khipu
+// answered has (testdata/realworld); an unpaid one created without one has
+// "", as Khipu's pending answer (v2-payment-infosicoes-1.json) has.
+func TestAPaidPaymentHasAPayerEmail(t *testing.T) {
+	srv := newV3Server(t)
+	id := v3Create(t, srv, v3Order)
+	assert.Equal(t, "", v3OK(t, srv, http.MethodGet, "/v3/payments/"+id, "")["payer_email"])
+	require.NoError(t, srv.Pay(id))
+	assert.Equal(t, "payer@example.com", v3OK(t, srv, http.MethodGet, "/v3/payments/"+id, "")["payer_email"])
+}

@@ -15,7 +15,7 @@ type payment struct {
 	receiver  string     // the account that created it
 	params    url.Values // what POST /payments received
 	amount    amount
-	expires   time.Time // zero: never
+	expires   time.Time // when it can no longer be paid
 
 	status, statusDetail string
 	conciliation         time.Time // when it was paid
@@ -48,7 +48,7 @@ func (p *payment) collected() bool {
 // expired reports whether p is pending past its expires_date at now: it
 // can no longer be paid.
 func (p *payment) expired(now time.Time) bool {
-	return p.status == statusPending && !p.expires.IsZero() && !now.Before(p.expires)
+	return p.status == statusPending && !now.Before(p.expires)
 }
 
 // state is p's status and detail, for messages and the payment page:
@@ -126,11 +126,21 @@ func (s *Server) addPayment(receiver string, params url.Values) *payment {
 		statusDetail: detailPending,
 	}
 	pay.amount, _ = parseAmount(params.Get("amount"))
-	pay.expires, _ = parseDate(params.Get("expires_date"))
+	var sent bool
+	if pay.expires, sent = parseDate(params.Get("expires_date")); !sent {
+		pay.expires = s.now().Add(defaultExpiry)
+	}
 	s.payments[pay.id] = pay
 	s.byToken[pay.token] = pay
 	return pay
 }
+
+// defaultExpiry is how long a payment created without an expires_date can
+// be paid. Khipu gives such a payment one: a real v3 answer
+// (testdata/realworld/v3-payment-derekillo-1.json, created without
+// expires_date at 18:19:28Z, says the transaction id) carries
+// "expires_date": "2025-05-10T18:19:29.309Z", a day later.
+const defaultExpiry = 24 * time.Hour
 
 // crossCheckPayment checks what depends on more than one parameter of a
 // valid create-payment request, on the account, which collects in
@@ -361,15 +371,17 @@ func (p *payment) created(base string, v3 bool) paymentCreated {
 	return c
 }
 
-// paymentView is Khipu's PaymentsResponse. Dates that are not set are null
-// and receiver_id is a number, as Khipu sends them; amounts have four
-// decimals, as JSON numbers in v2 and strings in v3. Only v3 answers have
+// paymentView is Khipu's PaymentsResponse. receiver_id is a number, as
+// Khipu sends it; amounts have four decimals, as JSON numbers in v2 and
+// strings in v3; conciliation_date is left out until the payment is paid, as
+// in Khipu's answer for a pending payment
+// (testdata/realworld/v2-payment-infosicoes-1.json). Only v3 answers have
 // discount and third_party_authorization_details.
 type paymentView struct {
 	paymentCreated
 	NotificationToken     string          `json:"notification_token"`
 	ReceiverID            json.RawMessage `json:"receiver_id"`
-	ConciliationDate      *string         `json:"conciliation_date"`
+	ConciliationDate      *string         `json:"conciliation_date,omitempty"`
 	Subject               string          `json:"subject"`
 	Amount                json.RawMessage `json:"amount"`
 	Currency              string          `json:"currency"`
@@ -382,7 +394,7 @@ type paymentView struct {
 	CancelURL             string          `json:"cancel_url"`
 	NotifyURL             string          `json:"notify_url"`
 	NotifyAPIVersion      string          `json:"notify_api_version"`
-	ExpiresDate           *string         `json:"expires_date"`
+	ExpiresDate           string          `json:"expires_date"`
 	AttachmentURLs        []string        `json:"attachment_urls"`
 	Bank                  string          `json:"bank"`
 	BankID                string          `json:"bank_id"`
@@ -438,9 +450,7 @@ func (p *payment) view(base string, v3 bool) paymentView {
 		SendEmail:            isTrue(p.params.Get("send_email")),
 		PaymentMethod:        "not_available",
 	}
-	if !p.expires.IsZero() {
-		v.ExpiresDate = date(p.expires)
-	}
+	v.ExpiresDate = *date(p.expires)
 	if v3 {
 		noDetails := ""
 		v.Discount, v.ThirdPartyAuthorizationDetails = amount(0).json(true), &noDetails
@@ -451,6 +461,12 @@ func (p *payment) view(base string, v3 bool) paymentView {
 		v.Bank, v.BankID = testBank.Name, testBank.BankID
 		if v.PayerName == "" {
 			v.PayerName = "Test Payer"
+		}
+		if v.PayerEmail == "" {
+			// A paid payment has its payer's e-mail in every answer
+			// Khipu sent (testdata/realworld), and Khipu's v3
+			// description has it as an e-mail address, never "".
+			v.PayerEmail = "payer@example.com"
 		}
 		v.PersonalIdentifier = "11.111.111-1"
 		v.BankAccountNumber = "000012345678"

@@ -27,6 +27,7 @@ type cli struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	secrets        []string // credential values, redacted from every error printed
+	help           func()   // prints the help of the command being run
 }
 
 // command is one command of the program.
@@ -63,7 +64,7 @@ var commands = []command{
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	c := &cli{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	if len(args) == 0 {
-		c.usage(stderr)
+		c.usage(stdout)
 		return exitUsage
 	}
 	switch args[0] {
@@ -173,16 +174,14 @@ func (c *cli) fail(err error) int {
 		return exitOK
 	case errors.Is(err, errReported):
 		return exitFailed
-	case errors.As(err, &usage):
-		fmt.Fprintln(c.stderr, "khipu: "+c.redact(err.Error()))
-		return exitUsage
-	case errors.As(err, &param):
-		// Refused by the library before anything was sent: a value given on
-		// the command line (or a missing one).
-		fmt.Fprintln(c.stderr, "khipu: "+c.redact(err.Error()))
+	}
+	// The library's errors start with "khipu: " already.
+	fmt.Fprintln(c.stderr, "khipu: "+strings.TrimPrefix(c.redact(err.Error()), "khipu: "))
+	if errors.As(err, &usage) || errors.As(err, &param) {
+		// A ParamError was refused by the library before anything was
+		// sent: a value given on the command line, or a missing one.
 		return exitUsage
 	}
-	fmt.Fprintln(c.stderr, "khipu: "+c.redact(err.Error()))
 	return exitFailed
 }
 
@@ -220,10 +219,13 @@ func oneLine(s string) string {
 // the command does, its arguments, an example and every flag.
 func (c *cli) newFlags(name, args, doc, example string) *flag.FlagSet {
 	fs := flag.NewFlagSet("khipu "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // parse reports errors itself, on one line
-	fs.Usage = func() {
+	// parse reports errors itself, on one line, and prints the help only
+	// when asked (flag calls Usage on every error).
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	c.help = func() {
 		w := c.stdout
-		fmt.Fprintf(w, "Usage: khipu %s [flags] %s\n\n%s\n\nExample:\n  %s\n\nFlags (before the arguments):\n", name, args, strings.TrimSpace(doc), example)
+		fmt.Fprintf(w, "Usage: %s\n\n%s\n\nExample:\n  %s\n\nFlags (before the arguments):\n", strings.TrimSpace("khipu "+name+" [flags] "+args), strings.TrimSpace(doc), example)
 		fs.SetOutput(w)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
@@ -236,7 +238,7 @@ func (c *cli) newFlags(name, args, doc, example string) *flag.FlagSet {
 func (c *cli) parse(fs *flag.FlagSet, args []string, min, max int) ([]string, error) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			c.help()
 			return nil, errHelpShown
 		}
 		return nil, usageErrorf("%s: %v (%s -h for help)", fs.Name(), err, fs.Name())

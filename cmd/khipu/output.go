@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -37,17 +38,30 @@ func (s *summary) write(w io.Writer) error {
 
 // table writes a list as columns under a header.
 func table(w io.Writer, header []string, rows [][]string) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	line := func(cells []string) {
 		clean := make([]string, len(cells))
 		for i, c := range cells {
 			clean[i] = strings.ReplaceAll(oneLine(c), "\t", " ")
 		}
-		_, _ = io.WriteString(tw, strings.TrimRight(strings.Join(clean, "\t"), "\t")+"\n")
+		// Every row has every cell, so that each column is aligned over
+		// the whole table; the padding of empty last cells is cut below.
+		_, _ = io.WriteString(tw, strings.Join(clean, "\t")+"\n")
 	}
 	line(header)
 	for _, r := range rows {
 		line(r)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var out strings.Builder
+	for _, l := range strings.SplitAfter(buf.String(), "\n") {
+		if l != "" {
+			out.WriteString(strings.TrimRight(l, " \n") + "\n")
+		}
+	}
+	_, err := io.WriteString(w, out.String())
+	return err
 }

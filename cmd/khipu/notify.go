@@ -354,6 +354,7 @@ func (c *cli) buildNotification(f *sendFlags, a *apiFlags, set map[string]bool) 
 		ConciliationDate: now,
 	}
 	note := ""
+	paid := false // a payment that is done: its fields are Khipu's, empty ones included
 	if f.paymentFrom != "" {
 		cn, err := c.connect(a)
 		if err != nil {
@@ -371,21 +372,22 @@ func (c *cli) buildNotification(f *sendFlags, a *apiFlags, set map[string]bool) 
 			TransactionID: p.TransactionID, ResponsibleUserEmail: p.ResponsibleUserEmail,
 			PaymentMethod: p.PaymentMethod, ConciliationDate: p.ConciliationDate,
 		}
-		if p.Status != khipu.StatusDone {
+		paid = p.Status == khipu.StatusDone
+		if !paid {
 			note = fmt.Sprintf("payment %s is %s at Khipu, which notifies only payments that are done: sent as if paid now by DemoBank's developer payer", p.PaymentID, p.Status)
 		}
 	} else {
 		a.receiverID = cmp.Or(a.receiverID, c.getenv("KHIPU_RECEIVER_ID"), "990939")
 		n.ReceiverID = a.receiverID
 	}
-	// What Khipu always sends for a paid payment: the defaults fill in
-	// what neither the payment nor a flag gave.
+	// The defaults fill in what neither a flag nor a paid payment gave:
+	// the payer and bank of a payment not paid yet, or of a made-up one.
 	fill := func(field *string, name string) {
 		if set[name] {
 			*field = value(name)
 			return
 		}
-		if *field == "" {
+		if *field == "" && !paid {
 			for _, d := range sendDefaults {
 				if d.name == name {
 					*field = d.value
@@ -550,6 +552,9 @@ func (c *cli) send(f *sendFlags, secret string, n *khipuv3.Notification, note st
 		result = "accepted: the endpoint answered 2xx"
 	case first.status >= 300 && first.status <= 399:
 		result = "not accepted: Khipu does not follow redirects; make notify_url the final URL"
+	case refused:
+		result = "refused: Khipu would send the notification again later; if the endpoint says the signature is wrong, " +
+			"is it verifying with the account's secret, the one given here, and on the body exactly as received?"
 	default:
 		result = "not accepted: Khipu would send the notification again later"
 	}

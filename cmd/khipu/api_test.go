@@ -179,8 +179,16 @@ func TestPaymentsRefund(t *testing.T) {
 	assert.Contains(t, r.stderr, "khipu: validation error (HTTP 400)")
 	assert.Empty(t, r.stdout)
 
-	// -json prints Khipu's answer.
+	// API v2: a partial refund sends its amount in the form.
 	other := newPayment(t, srv)
+	require.NoError(t, srv.Pay(other))
+	ok(t, env(srv), "", "payments", "refund", "-api", "v2", "-amount", "250", other)
+	req = lastRequest(t, srv)
+	assert.Equal(t, khiputest.EndpointPaymentsRefund, req.Endpoint)
+	assert.Equal(t, "250", req.Params.Get("amount"))
+
+	// -json prints Khipu's answer.
+	other = newPayment(t, srv)
 	require.NoError(t, srv.Pay(other))
 	assert.Equal(t, "refunded 1000", decode(t, ok(t, env(srv), "", "payments", "refund", "-json", "-api", "v2", other))["message"])
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -121,11 +124,18 @@ func TestUsageErrorsExit2WithOneLine(t *testing.T) {
 // A credential never appears in an error, even one that quotes what it was
 // given: redact replaces every credential the run has seen.
 func TestErrorsNeverShowACredential(t *testing.T) {
-	// A base URL that quotes the key: the library's error about it would
-	// name it.
-	r := khipuCmd(t, map[string]string{"KHIPU_API_KEY": testAPIKey, "KHIPU_BASE_URL": "ftp://" + testAPIKey + "/"}, "", "banks")
-	assert.Equal(t, exitUsage, r.code)
-	assert.Contains(t, r.stderr, "base URL")
+	// A gateway that quotes the key it was sent in its error message: the
+	// library keeps Khipu's message in its error, the command does not
+	// print the key.
+	gateway := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintf(w, `{"message": "unknown key %s"}`, r.Header.Get("x-api-key"))
+	}))
+	defer gateway.Close()
+	r := khipuCmd(t, map[string]string{"KHIPU_API_KEY": testAPIKey, "KHIPU_BASE_URL": gateway.URL}, "", "banks")
+	assert.Equal(t, exitFailed, r.code)
+	assert.Equal(t, "khipu: authorization error (HTTP 401): unknown key [redacted]\n", r.stderr)
 
 	c := &cli{secrets: []string{testSecret, "short"}}
 	assert.Equal(t, "a [redacted] b short c \\x1b[31m", c.redact("a "+testSecret+"\nb short c \x1b[31m"))

@@ -306,4 +306,3 @@ func TestNotifySendOfAPaymentIsWhatKhipuSends(t *testing.T) {
 	assert.Equal(t, exitFailed, r.code)
 	assert.Contains(t, r.stderr, "(HTTP 404)")
 }
-

@@ -90,25 +90,31 @@ the receiver id, KHIPU_RECEIVER_ID): the ids payments create
 	if merchant == "" {
 		return usageErrorf("%s: which account? give MERCHANT_ID, or set KHIPU_RECEIVER_ID", fs.Name())
 	}
-	var methods []khipu.PaymentMethod
+	// Each API's list, by field names: the two need not be one type.
+	var rows [][]string
 	if cn.v2 != nil {
-		methods, err = cn.v2.PaymentMethods.List(c.ctx, merchant)
+		methods, err := cn.v2.PaymentMethods.List(c.ctx, merchant)
+		if err != nil {
+			return err
+		}
+		for _, m := range methods {
+			rows = append(rows, []string{m.ID, m.Name})
+		}
 	} else {
-		methods, err = cn.v3.PaymentMethods.List(c.ctx, merchant)
-	}
-	if err != nil {
-		return err
+		methods, err := cn.v3.PaymentMethods.List(c.ctx, merchant)
+		if err != nil {
+			return err
+		}
+		for _, m := range methods {
+			rows = append(rows, []string{m.ID, m.Name})
+		}
 	}
 	if a.json {
 		return c.printJSON(cn)
 	}
-	if len(methods) == 0 {
+	if len(rows) == 0 {
 		_, err := fmt.Fprintln(c.stdout, "no payment methods")
 		return err
-	}
-	rows := make([][]string, len(methods))
-	for i, m := range methods {
-		rows[i] = []string{m.ID, m.Name}
 	}
 	return table(c.stdout, []string{"ID", "NAME"}, rows)
 }

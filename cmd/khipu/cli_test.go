@@ -95,6 +95,7 @@ func TestUsageErrorsExit2WithOneLine(t *testing.T) {
 		{[]string{"payments", "get", "../banks"}, "invalid parameter payment_id"},
 		{[]string{"receivers", "create", "-admin-first-name", "Ana"}, "-show-credentials is required"},
 		{[]string{"notify", "send", "-amount", "1"}, "-to is required"},
+		{[]string{"notify", "send", "-to", "127.0.0.1:8080/khipu/notify"}, "want an http or https URL"},
 		{[]string{"notify", "send", "-to", "http://x", "-stale", "-replay"}, "one of -bad-signature, -stale and -replay at a time"},
 		{[]string{"notify", "verify", "-tolerance", "0s", "-header", "t=1,s=x"}, "-tolerance must be more than 0"},
 		{[]string{"notify", "sign", "-t", "-5"}, "want Unix time in milliseconds"},
@@ -139,4 +140,18 @@ func TestErrorsNeverShowACredential(t *testing.T) {
 
 	c := &cli{secrets: []string{testSecret, "short"}}
 	assert.Equal(t, "a [redacted] b short c \\x1b[31m", c.redact("a "+testSecret+"\nb short c \x1b[31m"))
+}
+
+// One KHIPU_BASE_URL serves both APIs of a cmd/khiputest: API v2 lives
+// below /api/2.0 of a server's root; a base URL with a path is kept.
+func TestV2BaseURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://127.0.0.1:8090":      "http://127.0.0.1:8090/api/2.0",
+		"http://127.0.0.1:8090/":     "http://127.0.0.1:8090/api/2.0",
+		"https://khipu.com/api/2.0":  "https://khipu.com/api/2.0",
+		"http://proxy.example/khipu": "http://proxy.example/khipu",
+		"::not a url":                "::not a url",
+	} {
+		assert.Equal(t, want, v2BaseURL(in), in)
+	}
 }

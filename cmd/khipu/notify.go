@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -313,6 +314,9 @@ status is then 0 when the endpoint did what it should:
 	if f.to == "" {
 		return usageErrorf("%s: -to is required: the URL of your notification endpoint", fs.Name())
 	}
+	if u, err := url.Parse(f.to); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usageErrorf("%s: -to %q: want an http or https URL, e.g. http://127.0.0.1:8080/khipu/notify", fs.Name(), f.to)
+	}
 	if f.timeout <= 0 {
 		return usageErrorf("%s: -timeout must be more than 0", fs.Name())
 	}
@@ -572,10 +576,7 @@ func (c *cli) send(f *sendFlags, secret string, n *khipuv3.Notification, note st
 func (c *cli) post(client *http.Client, to, header string, body []byte) (*answer, error) {
 	req, err := http.NewRequestWithContext(c.ctx, http.MethodPost, to, bytes.NewReader(body))
 	if err != nil {
-		return nil, usageErrorf("-to %q: %v", to, err)
-	}
-	if req.URL.Scheme != "http" && req.URL.Scheme != "https" || req.URL.Host == "" {
-		return nil, usageErrorf("-to %q: want an http or https URL, e.g. http://127.0.0.1:8080/khipu/notify", to)
+		return nil, usageErrorf("-to %q: %v", to, err) // runNotifySend checked it
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", userAgent+"/"+khipu.Version)

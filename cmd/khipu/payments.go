@@ -264,8 +264,8 @@ status "done" means the money has arrived.`, "khipu payments get -json gqzdy6chj
 	return p.summary().write(c.stdout)
 }
 
-// runSuccess is a payments command that answers with Khipu's message:
-// delete, confirm, refund.
+// printSuccess prints the answer of a payments command that answers with
+// Khipu's message: delete, confirm, refund.
 func (c *cli) printSuccess(cn *conn, a *apiFlags, s *summary, success *khipu.Success) error {
 	if a.json {
 		return c.printJSON(cn)

@@ -1,0 +1,439 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/khipu-go/khipu"
+	"github.com/khipu-go/khipu/khipuv3"
+)
+
+// payment is a payment as the summaries and notify send use it, from
+// either API. It is filled field by field from each API's model, so that
+// nothing here depends on the two models being one type.
+type payment struct {
+	PaymentID, PaymentURL, SimplifiedTransferURL, TransferURL, AppURL string
+	ReceiverID, Subject, Currency, Body, Custom, TransactionID        string
+	Amount, Discount                                                  khipu.Amount
+	Status                                                            khipu.PaymentStatus
+	StatusDetail                                                      khipu.StatusDetail
+	ReceiptURL, ReturnURL, CancelURL, NotifyURL, NotifyAPIVersion     string
+	Bank, BankID, PayerName, PayerEmail, PersonalIdentifier           string
+	BankAccountNumber, ResponsibleUserEmail, FundsSource              string
+	PaymentMethod                                                     khipu.PaymentMethodID
+	OutOfDateConciliation                                             bool
+	ConciliationDate, ExpiresDate                                     time.Time
+}
+
+func paymentFromV2(p *khipu.Payment) *payment {
+	return &payment{
+		PaymentID: p.PaymentID, PaymentURL: p.PaymentURL, SimplifiedTransferURL: p.SimplifiedTransferURL,
+		TransferURL: p.TransferURL, AppURL: p.AppURL, ReceiverID: p.ReceiverID, Subject: p.Subject,
+		Currency: p.Currency, Body: p.Body, Custom: p.Custom, TransactionID: p.TransactionID,
+		Amount: p.Amount, Discount: p.Discount, Status: p.Status, StatusDetail: p.StatusDetail,
+		ReceiptURL: p.ReceiptURL, ReturnURL: p.ReturnURL, CancelURL: p.CancelURL, NotifyURL: p.NotifyURL,
+		NotifyAPIVersion: p.NotifyAPIVersion, Bank: p.Bank, BankID: p.BankID, PayerName: p.PayerName,
+		PayerEmail: p.PayerEmail, PersonalIdentifier: p.PersonalIdentifier, BankAccountNumber: p.BankAccountNumber,
+		ResponsibleUserEmail: p.ResponsibleUserEmail, FundsSource: p.FundsSource, PaymentMethod: p.PaymentMethod,
+		OutOfDateConciliation: p.OutOfDateConciliation, ConciliationDate: p.ConciliationDate, ExpiresDate: p.ExpiresDate,
+	}
+}
+
+func paymentFromV3(p *khipuv3.Payment) *payment {
+	return &payment{
+		PaymentID: p.PaymentID, PaymentURL: p.PaymentURL, SimplifiedTransferURL: p.SimplifiedTransferURL,
+		TransferURL: p.TransferURL, AppURL: p.AppURL, ReceiverID: p.ReceiverID, Subject: p.Subject,
+		Currency: p.Currency, Body: p.Body, Custom: p.Custom, TransactionID: p.TransactionID,
+		Amount: p.Amount, Discount: p.Discount, Status: p.Status, StatusDetail: p.StatusDetail,
+		ReceiptURL: p.ReceiptURL, ReturnURL: p.ReturnURL, CancelURL: p.CancelURL, NotifyURL: p.NotifyURL,
+		NotifyAPIVersion: p.NotifyAPIVersion, Bank: p.Bank, BankID: p.BankID, PayerName: p.PayerName,
+		PayerEmail: p.PayerEmail, PersonalIdentifier: p.PersonalIdentifier, BankAccountNumber: p.BankAccountNumber,
+		ResponsibleUserEmail: p.ResponsibleUserEmail, FundsSource: p.FundsSource, PaymentMethod: p.PaymentMethod,
+		OutOfDateConciliation: p.OutOfDateConciliation, ConciliationDate: p.ConciliationDate, ExpiresDate: p.ExpiresDate,
+	}
+}
+
+// money is an amount and its currency as a person reads them: "1000 CLP".
+func money(a khipu.Amount, currency string) string {
+	if currency == "" {
+		return a.String()
+	}
+	return a.String() + " " + currency
+}
+
+// summary is the payment as payments get prints it.
+func (p *payment) summary() *summary {
+	var s summary
+	s.always("payment_id", p.PaymentID)
+	status := string(p.Status)
+	if p.StatusDetail != "" && string(p.StatusDetail) != status {
+		status += " (" + string(p.StatusDetail) + ")"
+	}
+	s.always("status", status)
+	s.always("amount", money(p.Amount, p.Currency))
+	if !p.Discount.IsZero() {
+		s.add("discount", money(p.Discount, p.Currency))
+	}
+	s.add("subject", p.Subject)
+	s.add("body", p.Body)
+	s.add("transaction_id", p.TransactionID)
+	s.add("custom", p.Custom)
+	s.add("receiver_id", p.ReceiverID)
+	s.add("payer_name", p.PayerName)
+	s.add("payer_email", p.PayerEmail)
+	s.add("personal_identifier", p.PersonalIdentifier)
+	s.add("bank", p.Bank)
+	s.add("bank_id", p.BankID)
+	s.add("bank_account_number", p.BankAccountNumber)
+	s.add("payment_method", string(p.PaymentMethod))
+	s.add("funds_source", p.FundsSource)
+	s.add("conciliation_date", formatTime(p.ConciliationDate))
+	if p.OutOfDateConciliation {
+		s.add("out_of_date_conciliation", "true")
+	}
+	s.add("expires_date", formatTime(p.ExpiresDate))
+	s.add("responsible_user_email", p.ResponsibleUserEmail)
+	s.add("payment_url", p.PaymentURL)
+	s.add("simplified_transfer_url", p.SimplifiedTransferURL)
+	s.add("transfer_url", p.TransferURL)
+	s.add("app_url", p.AppURL)
+	s.add("receipt_url", p.ReceiptURL)
+	s.add("return_url", p.ReturnURL)
+	s.add("cancel_url", p.CancelURL)
+	s.add("notify_url", p.NotifyURL)
+	s.add("notify_api_version", p.NotifyAPIVersion)
+	return &s
+}
+
+// getPayment fetches a payment with whichever client cn has.
+func (c *cli) getPayment(cn *conn, id string) (*payment, error) {
+	if cn.v2 != nil {
+		p, err := cn.v2.Payments.Get(c.ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return paymentFromV2(p), nil
+	}
+	p, err := cn.v3.Payments.Get(c.ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return paymentFromV3(p), nil
+}
+
+// createFlags are the parameters of payments create, one flag per field,
+// named after its JSON name.
+type createFlags struct {
+	subject, currency, transactionID, custom, body, bankID            string
+	returnURL, cancelURL, pictureURL, notifyURL, contractURL          string
+	notifyAPIVersion, payerName, payerEmail, responsibleUserEmail     string
+	fixedPayerPersonalIdentifier, collectAccountUUID, mandatoryMethod string
+	pspClientMerchantName                                             string
+	amount, integratorFee                                             amountFlag
+	expiresDate, confirmTimeoutDate                                   timeFlag
+	sendEmail, sendReminders                                          bool
+}
+
+func (f *createFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&f.subject, "subject", "", `what the payer pays for, e.g. "Order 42" (required)`)
+	fs.StringVar(&f.currency, "currency", "", "ISO-4217 code, e.g. CLP (required)")
+	fs.Var(&f.amount, "amount", "the `amount`, an exact decimal, e.g. 1000 or 19.99 (required)")
+	fs.StringVar(&f.transactionID, "transaction-id", "", "your order's id, e.g. order-42: notifications carry it back")
+	fs.StringVar(&f.custom, "custom", "", "any text for your own use, up to 4096 characters, e.g. '{\"cart\":42}'")
+	fs.StringVar(&f.body, "body", "", `a longer description of the payment, e.g. "2 mates, 1 poncho"`)
+	fs.StringVar(&f.bankID, "bank-id", "", "preselect the payer's bank, e.g. Bawdf (see khipu banks)")
+	fs.StringVar(&f.returnURL, "return-url", "", "where the payer returns after paying, e.g. https://shop.example/ok")
+	fs.StringVar(&f.cancelURL, "cancel-url", "", "where the payer goes on cancelling, e.g. https://shop.example/cancel")
+	fs.StringVar(&f.pictureURL, "picture-url", "", "an image of the product, e.g. https://shop.example/mate.png")
+	fs.StringVar(&f.notifyURL, "notify-url", "", "where Khipu POSTs the notification, e.g. https://shop.example/khipu/notify")
+	fs.StringVar(&f.contractURL, "contract-url", "", "a contract the payer signs (needs -fixed-payer-personal-identifier), e.g. https://shop.example/contract.pdf")
+	fs.StringVar(&f.notifyAPIVersion, "notify-api-version", "", "the notifications' version, e.g. 3.0 (API v3) or 1.3 (API v2); the default with -notify-url")
+	fs.Var(&f.expiresDate, "expires-date", "when the payment expires, an RFC 3339 `date`, e.g. 2026-12-31T23:59:00-03:00")
+	fs.BoolVar(&f.sendEmail, "send-email", false, "Khipu e-mails the payer the payment (needs -payer-name and -payer-email), e.g. -send-email -payer-name Ana -payer-email ana@example.com")
+	fs.StringVar(&f.payerName, "payer-name", "", `the payer's name, e.g. "Ana Pérez"`)
+	fs.StringVar(&f.payerEmail, "payer-email", "", "the payer's e-mail, e.g. ana@example.com")
+	fs.BoolVar(&f.sendReminders, "send-reminders", false, "Khipu e-mails the payer reminders, e.g. -send-reminders -send-email ...")
+	fs.StringVar(&f.responsibleUserEmail, "responsible-user-email", "", "who answers the payer's questions, e.g. sales@shop.example")
+	fs.StringVar(&f.fixedPayerPersonalIdentifier, "fixed-payer-personal-identifier", "", "only this RUT may pay, e.g. 11.111.111-1")
+	fs.Var(&f.integratorFee, "integrator-fee", "an integrator's fee, an `amount`, e.g. 100")
+	fs.StringVar(&f.collectAccountUUID, "collect-account-uuid", "", "the collection account to pay into, for accounts with several, e.g. 2b1a5c1e-8d7f-4e7b-9c0a-3f2d1e0c9b8a")
+	fs.Var(&f.confirmTimeoutDate, "confirm-timeout-date", "the last moment to confirm the payment, an RFC 3339 `date`, e.g. 2026-12-31T23:59:00-03:00")
+	fs.StringVar(&f.mandatoryMethod, "mandatory-payment-method", "", "the only payment method offered, e.g. SIMPLIFIED_TRANSFER (see khipu payment-methods)")
+	fs.StringVar(&f.pspClientMerchantName, "psp-client-merchant-name", "", `the merchant's name, for payment service providers (API v3 only), e.g. "Tienda Ana"`)
+}
+
+func runPaymentsCreate(c *cli, name string, args []string) error {
+	fs := c.newFlags(name, "", `
+Creates a payment and prints its id and the URLs to send the payer to.
+-subject, -currency and -amount are required; every other flag is optional
+and named after the parameter's JSON name. With -notify-url, API v3
+payments are notified with notifications 3.0 (try them with khipu notify
+send), API v2 payments with notifications 1.3.`,
+		`khipu payments create -amount 1000 -currency CLP -subject "Order 42" -transaction-id order-42 -notify-url https://shop.example/khipu/notify`)
+	var a apiFlags
+	addAPIFlags(fs, &a, true)
+	var f createFlags
+	f.add(fs)
+	if _, err := c.parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	if !f.amount.set {
+		return usageErrorf("%s: -amount is required, e.g. -amount 1000", fs.Name())
+	}
+	cn, err := c.connect(&a)
+	if err != nil {
+		return err
+	}
+	var s summary
+	if cn.v2 != nil {
+		if f.pspClientMerchantName != "" {
+			return usageErrorf("%s: -psp-client-merchant-name is a parameter of API v3 only", fs.Name())
+		}
+		created, err := cn.v2.Payments.Create(c.ctx, &khipu.PaymentCreateParams{
+			Subject: f.subject, Currency: f.currency, Amount: f.amount.a, TransactionID: f.transactionID,
+			Custom: f.custom, Body: f.body, BankID: f.bankID, ReturnURL: f.returnURL, CancelURL: f.cancelURL,
+			PictureURL: f.pictureURL, NotifyURL: f.notifyURL, ContractURL: f.contractURL,
+			NotifyAPIVersion: f.notifyAPIVersion, ExpiresDate: f.expiresDate.t, SendEmail: f.sendEmail,
+			PayerName: f.payerName, PayerEmail: f.payerEmail, SendReminders: f.sendReminders,
+			ResponsibleUserEmail: f.responsibleUserEmail, FixedPayerPersonalIdentifier: f.fixedPayerPersonalIdentifier,
+			IntegratorFee: f.integratorFee.a, CollectAccountUUID: f.collectAccountUUID,
+			ConfirmTimeoutDate: f.confirmTimeoutDate.t, MandatoryPaymentMethod: f.mandatoryMethod,
+		})
+		if err != nil {
+			return err
+		}
+		s.always("payment_id", created.PaymentID)
+		s.add("payment_url", created.PaymentURL)
+		s.add("simplified_transfer_url", created.SimplifiedTransferURL)
+		s.add("transfer_url", created.TransferURL)
+		s.add("webpay_url", created.WebpayURL)
+		s.add("app_url", created.AppURL)
+		s.always("ready_for_terminal", strconv.FormatBool(created.ReadyForTerminal))
+	} else {
+		created, err := cn.v3.Payments.Create(c.ctx, &khipuv3.PaymentCreateParams{
+			Subject: f.subject, Currency: f.currency, Amount: f.amount.a, TransactionID: f.transactionID,
+			Custom: f.custom, Body: f.body, BankID: f.bankID, ReturnURL: f.returnURL, CancelURL: f.cancelURL,
+			PictureURL: f.pictureURL, NotifyURL: f.notifyURL, ContractURL: f.contractURL,
+			NotifyAPIVersion: f.notifyAPIVersion, ExpiresDate: f.expiresDate.t, SendEmail: f.sendEmail,
+			PayerName: f.payerName, PayerEmail: f.payerEmail, SendReminders: f.sendReminders,
+			ResponsibleUserEmail: f.responsibleUserEmail, FixedPayerPersonalIdentifier: f.fixedPayerPersonalIdentifier,
+			IntegratorFee: f.integratorFee.a, CollectAccountUUID: f.collectAccountUUID,
+			ConfirmTimeoutDate: f.confirmTimeoutDate.t, MandatoryPaymentMethod: f.mandatoryMethod,
+			PSPClientMerchantName: f.pspClientMerchantName,
+		})
+		if err != nil {
+			return err
+		}
+		s.always("payment_id", created.PaymentID)
+		s.add("payment_url", created.PaymentURL)
+		s.add("simplified_transfer_url", created.SimplifiedTransferURL)
+		s.add("transfer_url", created.TransferURL)
+		s.add("app_url", created.AppURL)
+		s.always("ready_for_terminal", strconv.FormatBool(created.ReadyForTerminal))
+	}
+	if a.json {
+		return c.printJSON(cn)
+	}
+	return s.write(c.stdout)
+}
+
+func runPaymentsGet(c *cli, name string, args []string) error {
+	fs := c.newFlags(name, "PAYMENT_ID", `
+Shows the payment PAYMENT_ID as Khipu reports it now: status and status
+detail, amount, your transaction id, payer, bank, dates and URLs. Only
+status "done" means the money has arrived.`, "khipu payments get -json gqzdy6chjne9")
+	var a apiFlags
+	addAPIFlags(fs, &a, true)
+	rest, err := c.parse(fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	cn, err := c.connect(&a)
+	if err != nil {
+		return err
+	}
+	p, err := c.getPayment(cn, rest[0])
+	if err != nil {
+		return err
+	}
+	if a.json {
+		return c.printJSON(cn)
+	}
+	return p.summary().write(c.stdout)
+}
+
+// printSuccess prints the answer of a payments command that answers with
+// Khipu's message: delete, confirm, refund.
+func (c *cli) printSuccess(cn *conn, a *apiFlags, s *summary, success *khipu.Success) error {
+	if a.json {
+		return c.printJSON(cn)
+	}
+	s.add("message", success.Message)
+	return s.write(c.stdout)
+}
+
+func runPaymentsDelete(c *cli, name string, args []string) error {
+	fs := c.newFlags(name, "PAYMENT_ID", `
+Deletes the payment PAYMENT_ID, which must still be pending: its URLs stop
+working. It cannot be undone.`, "khipu payments delete gqzdy6chjne9")
+	var a apiFlags
+	addAPIFlags(fs, &a, true)
+	rest, err := c.parse(fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	cn, err := c.connect(&a)
+	if err != nil {
+		return err
+	}
+	var success *khipu.Success
+	if cn.v2 != nil {
+		success, err = cn.v2.Payments.Delete(c.ctx, rest[0])
+	} else {
+		success, err = cn.v3.Payments.Delete(c.ctx, rest[0])
+	}
+	if err != nil {
+		return err
+	}
+	var s summary
+	s.always("payment_id", rest[0])
+	s.always("deleted", "yes")
+	return c.printSuccess(cn, &a, &s, success)
+}
+
+func runPaymentsConfirm(c *cli, name string, args []string) error {
+	fs := c.newFlags(name, "PAYMENT_ID", `
+Confirms the payment PAYMENT_ID, for accounts that contracted
+confirmation: Khipu then settles it.`, "khipu payments confirm gqzdy6chjne9")
+	var a apiFlags
+	addAPIFlags(fs, &a, true)
+	rest, err := c.parse(fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	cn, err := c.connect(&a)
+	if err != nil {
+		return err
+	}
+	var success *khipu.Success
+	if cn.v2 != nil {
+		success, err = cn.v2.Payments.Confirm(c.ctx, rest[0])
+	} else {
+		success, err = cn.v3.Payments.Confirm(c.ctx, rest[0])
+	}
+	if err != nil {
+		return err
+	}
+	var s summary
+	s.always("payment_id", rest[0])
+	s.always("confirmed", "yes")
+	return c.printSuccess(cn, &a, &s, success)
+}
+
+func runPaymentsRefund(c *cli, name string, args []string) error {
+	fs := c.newFlags(name, "PAYMENT_ID", `
+Refunds the payment PAYMENT_ID: all of it, or with -amount only that much.
+Nothing is asked: the command line is the decision. Only accounts that
+collect in a Khipu account can refund, and only before settlement. A refund
+is never retried: if the network fails, look at the payment (payments get)
+before refunding again.`, "khipu payments refund -amount 500 gqzdy6chjne9")
+	var a apiFlags
+	addAPIFlags(fs, &a, true)
+	var amount amountFlag
+	fs.Var(&amount, "amount", "refund only this `amount`, an exact decimal, e.g. 500 (default: the whole payment)")
+	rest, err := c.parse(fs, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	if amount.set && amount.a.IsZero() {
+		// The library refuses it too; a zero amount must never be read as
+		// "everything".
+		return usageErrorf("%s: -amount 0 refunds nothing; leave -amount out to refund the whole payment", fs.Name())
+	}
+	cn, err := c.connect(&a)
+	if err != nil {
+		return err
+	}
+	var success *khipu.Success
+	switch {
+	case cn.v2 != nil && amount.set:
+		success, err = cn.v2.Payments.Refund(c.ctx, rest[0], &khipu.RefundParams{Amount: amount.a})
+	case cn.v2 != nil:
+		success, err = cn.v2.Payments.Refund(c.ctx, rest[0], nil)
+	case amount.set:
+		success, err = cn.v3.Payments.Refund(c.ctx, rest[0], &khipuv3.RefundParams{Amount: amount.a})
+	default:
+		success, err = cn.v3.Payments.Refund(c.ctx, rest[0], nil)
+	}
+	if err != nil {
+		return err
+	}
+	var s summary
+	s.always("payment_id", rest[0])
+	if amount.set {
+		s.always("refunded", amount.a.String()+" (partial)")
+	} else {
+		s.always("refunded", "all that was left of the payment (no -amount)")
+	}
+	return c.printSuccess(cn, &a, &s, success)
+}
+
+func runPredict(c *cli, name string, args []string) error {
+	fs := c.newFlags(name, "", `
+Asks Khipu whether the payer can pay -amount from the bank -bank-id now,
+and the limits that apply (API v3). All four flags are required.`,
+		"khipu predict -payer-email ana@example.com -bank-id Bawdf -amount 50000 -currency CLP")
+	var a apiFlags
+	addAPIFlags(fs, &a, true)
+	var p khipuv3.PredictParams
+	var amount amountFlag
+	fs.StringVar(&p.PayerEmail, "payer-email", "", "the payer's e-mail, e.g. ana@example.com")
+	fs.StringVar(&p.BankID, "bank-id", "", "the payer's bank, e.g. Bawdf (see khipu banks)")
+	fs.Var(&amount, "amount", "the `amount`, e.g. 50000")
+	fs.StringVar(&p.Currency, "currency", "", "ISO-4217 code, e.g. CLP")
+	if _, err := c.parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	if err := v3Only(name, &a); err != nil {
+		return err
+	}
+	cn, err := c.connect(&a)
+	if err != nil {
+		return err
+	}
+	p.Amount = amount.a
+	pred, err := cn.v3.Payments.Predict(c.ctx, &p)
+	if err != nil {
+		return err
+	}
+	if a.json {
+		return c.printJSON(cn)
+	}
+	var s summary
+	s.always("result", string(pred.Result))
+	s.add("max_amount", money(pred.MaxAmount, p.Currency))
+	s.add("new_destinatary_max_amount", money(pred.NewDestinataryMaxAmount, p.Currency))
+	s.add("cool_down_date", formatTime(pred.CoolDownDate))
+	return s.write(c.stdout)
+}
+
+// timeFlag is an RFC 3339 date flag.
+type timeFlag struct{ t time.Time }
+
+func (f *timeFlag) String() string {
+	if f == nil || f.t.IsZero() {
+		return ""
+	}
+	return f.t.Format(time.RFC3339)
+}
+
+func (f *timeFlag) Set(s string) error {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return fmt.Errorf("want an RFC 3339 date such as 2026-12-31T23:59:00-03:00")
+	}
+	f.t = t
+	return nil
+}

@@ -30,7 +30,7 @@ var createChargeParams = rules{
 	"custom":             required(),
 	"transaction_id":     required(maxChars(255)),
 	"notify_url":         required(absoluteURL),
-	"notify_api_version": optional(oneOf("3.0", "1.3")),
+	"notify_api_version": optional(notifyAPIVersion),
 }
 
 // atLeastOne refuses an amount (already checked to be one) below 1, Khipu's

@@ -22,6 +22,7 @@ type serverConfig struct {
 	logger     *slog.Logger
 	now        func() time.Time
 	keep       int // the most requests Requests returns; 0 for all
+	strict     bool
 }
 
 // defaultConfig is a server's configuration before its options: a Chilean
@@ -161,4 +162,17 @@ func WithMaxRequests(n int) ServerOption {
 		panic(fmt.Sprintf("khiputest: WithMaxRequests(%d): want at least 1", n))
 	}
 	return func(c *serverConfig) { c.keep = n }
+}
+
+// WithStrict makes the server refuse, with a 400 naming the field, what it
+// otherwise accepts with a warning (Request.Warnings, and the log of
+// WithLogger) because Khipu probably accepts it but it is likely a
+// mistake: a v3 JSON field that is null or that the endpoint does not
+// define (a typo such as "ammount", or v2's "receiver_id" in the body of POST
+// /v3/payments), and an integrator_fee sent for an account that has no
+// integrator. It is for shops that want their typos caught; without it the
+// server accepts what Khipu is not known to refuse, so that a shop's tests
+// do not fail for what would work at Khipu.
+func WithStrict() ServerOption {
+	return func(c *serverConfig) { c.strict = true }
 }

@@ -31,6 +31,7 @@ type Server struct {
 	after      func(time.Duration) <-chan time.Time // how they wait between attempts: time.After, replaced in tests (export_test.go)
 	log        *slog.Logger                         // where undelivered notifications and callbacks are logged (WithLogger); nil for nowhere
 	now        func() time.Time                     // the time the server dates by and decides expiry by (WithClock)
+	strict     bool                                 // refuse what is likely a mistake instead of warning (WithStrict)
 
 	mu        sync.Mutex
 	accounts  map[string]*account // by receiver id
@@ -77,6 +78,7 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 		log:        cfg.logger,
 		keep:       cfg.keep,
 		now:        cfg.now,
+		strict:     cfg.strict,
 		after:      time.After,
 		notified:   make(chan struct{}),
 		owner:      newAccount(receiverID, secret, ""),

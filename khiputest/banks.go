@@ -81,4 +81,3 @@ func (s *Server) listPaymentMethods(c *call) response {
 		PaymentMethods []paymentMethod `json:"paymentMethods"`
 	}{paymentMethods})
 }
-

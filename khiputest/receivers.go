@@ -4,8 +4,10 @@
 package khiputest
 
 import (
+	"cmp"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strconv"
 )
 
@@ -37,26 +39,115 @@ var createReceiverParams = rules{
 }
 
 // createReceiver creates a collection account under the caller, with a new
-// receiver id and secret that this server then accepts like its own in v2.
-// In v3, the caller's API key acts for it (an integrator sees the payments
-// of the accounts it created).
+// receiver id and secret that this server then accepts like its own in v2,
+// and an API key that it accepts in v3. The caller, its integrator, sees its
+// payments and lists it in GET /v3/receivers/children. A v3 answer carries
+// the new account's api_key beside its secret, as Khipu's may.
 func (s *Server) createReceiver(c *call) response {
 	if errs := c.validate(createReceiverParams); errs != nil {
 		return validationResponse(errs)
 	}
-	secret := randomString(40, lowerDigits)
+	secret, key := randomString(40, lowerDigits), randomString(32, lowerDigits)
 	s.mu.Lock()
 	id := ""
 	for id == "" || s.accounts[id] != nil {
 		s.receivers++
 		id = strconv.FormatInt(s.receivers, 10)
 	}
-	s.accounts[id] = newAccount(id, secret, c.caller.id)
+	acc := newAccount(id, secret, key, c.caller.id)
+	acc.name, acc.created = c.params.Get("business_name"), s.now()
+	s.accounts[id] = acc
 	s.mu.Unlock()
+	created := receiverCreated{ReceiverID: jsonNumber(id), Secret: secret}
+	if c.v3 {
+		created.APIKey = key
+	}
+	return ok(created)
+}
+
+// receiverCreated is Khipu's answer to POST /receivers: the new account's
+// credentials.
+type receiverCreated struct {
+	ReceiverID json.RawMessage `json:"receiver_id"` // a number, as Khipu sends it
+	Secret     string          `json:"secret"`
+	APIKey     string          `json:"api_key,omitempty"` // v3 only
+}
+
+// listChildrenParams are the parameters of GET /v3/receivers/children.
+var listChildrenParams = rules{
+	"offset": optional(matches(smallInt, "must be a whole number, 0 or more")),
+	"max":    optional(matches(smallInt, "must be a whole number, 1 or more"), notZero),
+	"sort":   optional(oneOf("id", "name", "date_created")),
+	"order":  optional(oneOf("asc", "desc")),
+}
+
+// defaultMaxChildren is how many accounts GET /v3/receivers/children lists
+// when max is left out: Khipu does not say, and gives 100 as an example.
+const defaultMaxChildren = 100
+
+var smallInt = regexp.MustCompile(`^(0|[1-9][0-9]{0,8})$`)
+
+func notZero(v string) string {
+	if v == "0" {
+		return "must be a whole number, 1 or more"
+	}
+	return ""
+}
+
+// child is an account as GET /v3/receivers/children lists it.
+type child struct {
+	ID          json.RawMessage `json:"id"` // a number, as receiver_id is
+	Name        string          `json:"name"`
+	DateCreated string          `json:"date_created"`
+	Disabled    bool            `json:"disabled"`
+	CanCollect  bool            `json:"can_collect"`
+}
+
+// listChildren lists the accounts the caller created with POST /receivers,
+// sorted by sort (id unless sent) in order (asc unless sent), from offset
+// (0 unless sent), at most max of them (defaultMaxChildren unless sent),
+// with the total there are. Every one is enabled and can collect: nothing
+// here disables an account.
+func (s *Server) listChildren(c *call) response {
+	if errs := c.validate(listChildrenParams); errs != nil {
+		return validationResponse(errs)
+	}
+	offset, _ := strconv.Atoi(c.params.Get("offset"))
+	limit := defaultMaxChildren
+	if c.params.Has("max") {
+		limit, _ = strconv.Atoi(c.params.Get("max"))
+	}
+	s.mu.Lock()
+	var children []*account
+	for _, acc := range s.accounts {
+		if acc.parent == c.caller.id {
+			children = append(children, acc)
+		}
+	}
+	s.mu.Unlock()
+	byID := func(a, b *account) int { // numerically: ids are digits without leading zeros
+		return cmp.Or(cmp.Compare(len(a.id), len(b.id)), cmp.Compare(a.id, b.id))
+	}
+	by := map[string]func(a, b *account) int{
+		"id":           byID,
+		"name":         func(a, b *account) int { return cmp.Or(cmp.Compare(a.name, b.name), byID(a, b)) },
+		"date_created": func(a, b *account) int { return cmp.Or(a.created.Compare(b.created), byID(a, b)) },
+	}[cmp.Or(c.params.Get("sort"), "id")]
+	slices.SortFunc(children, by)
+	if c.params.Get("order") == "desc" {
+		slices.Reverse(children)
+	}
+	list := []child{}
+	for _, acc := range children[min(offset, len(children)):min(offset+limit, len(children))] {
+		list = append(list, child{
+			ID: jsonNumber(acc.id), Name: acc.name, DateCreated: acc.created.UTC().Format(v3Date),
+			CanCollect: true,
+		})
+	}
 	return ok(struct {
-		ReceiverID json.RawMessage `json:"receiver_id"` // a number, as Khipu sends it
-		Secret     string          `json:"secret"`
-	}{jsonNumber(id), secret})
+		Receivers []child `json:"receivers"`
+		Total     int     `json:"total"`
+	}{list, len(children)})
 }
 
 func matches(re *regexp.Regexp, msg string) check {

@@ -21,8 +21,7 @@ type Server struct {
 	notifier *http.Client     // POSTs notifications to notify_url
 	ctx      context.Context
 	stop     context.CancelFunc // ends notifications in flight when the server closes
-	apiKey   string             // what v3 requests carry in x-api-key
-	owner    *account           // the account NewServer was given: the one apiKey acts as
+	owner    *account           // the account NewServer was given
 
 	currencies []string                             // what every account collects in (WithCurrencies)
 	refunds    bool                                 // whether accounts may refund (WithRefunds)
@@ -50,13 +49,19 @@ type Server struct {
 // given and those created with POST /receivers.
 type account struct {
 	id     string
-	secret string // signs its notifications 3.0
+	secret string // signs its v2 requests and its notifications 3.0
 	signer *sign.Signer
+	apiKey string // what its v3 requests carry in x-api-key
 	parent string // the integrator account that created it; "" for none
+
+	// Of an account created with POST /receivers, as GET
+	// /v3/receivers/children lists it:
+	name    string    // its business_name
+	created time.Time // when it was created, by the server's clock
 }
 
-func newAccount(id, secret, parent string) *account {
-	return &account{id: id, secret: secret, signer: sign.New(id, secret), parent: parent}
+func newAccount(id, secret, apiKey, parent string) *account {
+	return &account{id: id, secret: secret, signer: sign.New(id, secret), apiKey: apiKey, parent: parent}
 }
 
 // NewServer starts an in-memory Khipu on loopback whose collection account
@@ -71,7 +76,6 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 		opt(&cfg)
 	}
 	s := &Server{
-		apiKey:     cfg.apiKey,
 		currencies: cfg.currencies,
 		refunds:    cfg.refunds,
 		async:      cfg.async,
@@ -81,7 +85,7 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 		strict:     cfg.strict,
 		after:      time.After,
 		notified:   make(chan struct{}),
-		owner:      newAccount(receiverID, secret, ""),
+		owner:      newAccount(receiverID, secret, cfg.apiKey, ""),
 		accounts:   make(map[string]*account),
 		payments:   make(map[string]*payment),
 		byToken:    make(map[string]*payment),
@@ -114,6 +118,7 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 		EndpointV3PaymentsRefund:     s.refundPayment,
 		EndpointV3Predict:            s.predict,
 		EndpointV3ReceiversCreate:    s.createReceiver,
+		EndpointV3ReceiversChildren:  s.listChildren,
 		EndpointV3PaymentMethodsList: s.listPaymentMethods,
 	})
 	mux.HandleFunc("GET "+payPagePath+"{id}", s.paymentPage)
@@ -169,7 +174,7 @@ func (s *Server) V3URL() string { return s.base }
 // APIKey returns the API key the v3 endpoints accept in the x-api-key
 // header: the one given to WithAPIKey, or a random one. Any other key, or
 // none, is a 401.
-func (s *Server) APIKey() string { return s.apiKey }
+func (s *Server) APIKey() string { return s.owner.apiKey }
 
 // Close shuts the server down, waiting for the requests in flight. A
 // notification in flight or being retried is abandoned rather than waited

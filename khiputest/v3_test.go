@@ -613,7 +613,7 @@ func receiverCreated(t *testing.T, answer map[string]any) khipu.ReceiverCreated 
 func TestV3Receivers(t *testing.T) {
 	srv := newV3Server(t, khiputest.WithStrict()) // a null or unknown field is refused, not a warning
 	answer := v3OK(t, srv, http.MethodPost, "/v3/receivers", receiverJSON(nil))
-	assert.Equal(t, []string{"receiver_id", "secret"}, sorted(keysOfMap(answer)))
+	assert.Equal(t, []string{"api_key", "receiver_id", "secret"}, sorted(keysOfMap(answer)), "v3's answer has the new account's API key (receivers_test.go)")
 	created := receiverCreated(t, answer)
 	assert.NotEqual(t, receiverID, created.ReceiverID)
 

@@ -453,7 +453,7 @@ func (p *payment) view(base string, v3 bool) paymentView {
 	}
 	if !p.conciliation.IsZero() { // paid
 		v.ConciliationDate = date(p.conciliation)
-		v.ReceiptURL = base + "/receipts/" + p.id + ".pdf"
+		v.ReceiptURL = receiptURL(base, p.id)
 		v.Bank, v.BankID = testBank.Name, testBank.BankID
 		if v.PayerName == "" {
 			v.PayerName = "Test Payer"

@@ -123,6 +123,7 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 	})
 	mux.HandleFunc("GET "+payPagePath+"{id}", s.paymentPage)
 	mux.HandleFunc("POST "+payPagePath+"{id}", s.payFromPage)
+	mux.HandleFunc("GET "+receiptPath+"{id}", s.receipt)
 	s.routeAutomaticPayments(mux)
 
 	s.ctx, s.stop = context.WithCancel(context.Background())
@@ -147,7 +148,9 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 // ServeHTTP serves Khipu's APIs and the payment pages, as the server does
 // on its own address: how a Server made with WithPublicURL is served, at the
 // root of that URL. A request whose path is below /api/2.0/ is API v2, below
-// /v3/ API v3, below /payment/info/ a payment page; any other is a 404.
+// /v3/ API v3, below /v1/automatic-payment/ automatic payments, below
+// /payment/info/ a payment page, below /pac-manager/ a mandate page and
+// below /receipts/ a receipt; any other is a 404.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // route serves the endpoints of one API version, and a 404 for any other

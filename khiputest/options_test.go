@@ -142,7 +142,7 @@ func TestWithPublicURLIsServedByTheCaller(t *testing.T) {
 		p, err := client.Payments.Get(ctx, created.PaymentID)
 		require.NoError(t, err)
 		assert.Equal(t, khipu.StatusDone, p.Status)
-		assert.Equal(t, public+"/receipts/"+created.PaymentID+".pdf", p.ReceiptURL)
+		assert.Equal(t, public+"/receipts/"+created.PaymentID, p.ReceiptURL)
 	})
 
 	t.Run("v3 is served there too", func(t *testing.T) {

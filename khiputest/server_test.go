@@ -774,5 +774,5 @@ func TestWithMaxRequestsKeepsTheLastRequests(t *testing.T) {
 	}
 	assert.Equal(t, []string{khiputest.EndpointBanksList, khiputest.EndpointPaymentsGet}, endpoints, "the oldest, the create, forgotten")
 
-	assert.PanicsWithValue(t, "khiputest: WithMaxRequests(0): want at least 1", func() { khiputest.WithMaxRequests(0) })
+	assert.PanicsWithValue(t, "khiputest: WithMaxRequests: 0; want at least 1", func() { khiputest.WithMaxRequests(0) })
 }

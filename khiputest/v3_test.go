@@ -174,7 +174,8 @@ func TestV3URLAndAPIKey(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, v3Send(t, srv, other.APIKey(), http.MethodGet, "/v3/banks", "").status)
 
 	assert.Equal(t, apiKey, newV3Server(t).APIKey(), "WithAPIKey sets it")
-	assert.Panics(t, func() { khiputest.WithAPIKey(" ") }, "a server that takes no key hides a client that sends none")
+	assert.PanicsWithValue(t, "khiputest: WithAPIKey: the key is empty", func() { khiputest.WithAPIKey(" ") }, "a server that takes no key hides a client that sends none")
+	assert.PanicsWithValue(t, "khiputest: WithAPIKey: the key has a space or a control character, which Khipu's clients refuse to send", func() { khiputest.WithAPIKey("a key") })
 }
 
 // v3Endpoint is a request to one v3 endpoint.

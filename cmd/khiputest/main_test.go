@@ -643,3 +643,50 @@ func TestTheRequestsListedAreTheLastMaxRequests(t *testing.T) {
 	require.NoError(t, json.Unmarshal(a.body, &list))
 	assert.Equal(t, []struct{ Path string }{{"/v3/predict"}, {"/v3/payments/nope"}}, list, "the last two")
 }
+
+func TestTheREADMEListsTheEndpointsFailNextTakes(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	_, table, found := strings.Cut(string(readme), "`fail-next` takes these endpoints, as written here:")
+	require.True(t, found, "the README lists them")
+	table, _, _ = strings.Cut(table, "\n\n\n")
+	var listed []string
+	for _, m := range regexp.MustCompile("`((?:GET|POST|DELETE) /[^`]*)`").FindAllStringSubmatch(strings.Split(table, "\n\n")[1], -1) {
+		listed = append(listed, m[1])
+	}
+
+	p := start(t, "-addr", "127.0.0.1:0")
+	req, err := http.NewRequest(http.MethodGet, p.banner["control_url"], nil)
+	require.NoError(t, err)
+	var index struct{ Endpoints []string }
+	require.NoError(t, json.Unmarshal(send(t, req).body, &index))
+	assert.Equal(t, index.Endpoints, listed)
+}
+
+// TestAReversalAsEachShopSeesIt follows the README: a payment paid, then
+// reversed and notified again. A v2 shop's token lookup says reversed; a v3
+// shop's notification says nothing new (it has no status), and only GET
+// /v3/payments/{id} tells.
+func TestAReversalAsEachShopSeesIt(t *testing.T) {
+	const secret = "S"
+	p := start(t, "-addr", "127.0.0.1:0", "-receiver-id", "12345", "-secret", secret, "-api-key", "K")
+	shopURL, notifications := fakeShop(t)
+	a := v3(t, "K", http.MethodPost, p.banner["api_v3_url"]+"/v3/payments",
+		`{"amount": 5000, "currency": "CLP", "subject": "Order 1001", "notify_url": "`+shopURL+`"}`)
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	id := a.json(t)["payment_id"].(string)
+	require.Equal(t, http.StatusOK, control(t, p, http.MethodPost, "/khiputest/payments/"+id+"/pay", "").status)
+	first := <-notifications
+	verifyNotification3(t, secret, first)
+
+	require.Equal(t, http.StatusOK, control(t, p, http.MethodPost, "/khiputest/payments/"+id+"/status", `{"status": "done", "status_detail": "reversed"}`).status)
+	require.Equal(t, http.StatusOK, control(t, p, http.MethodPost, "/khiputest/payments/"+id+"/notify", "").status)
+	again := <-notifications
+	verifyNotification3(t, secret, again)
+	assert.Equal(t, string(first.body), string(again.body), "the notification 3.0 sent again is the first one, signed anew")
+	assert.NotContains(t, string(again.body), "status")
+
+	payment := v3(t, "K", http.MethodGet, p.banner["api_v3_url"]+"/v3/payments/"+id, "").json(t)
+	assert.Equal(t, "done", payment["status"])
+	assert.Equal(t, "reversed", payment["status_detail"], "what a v3 shop asks to learn of the reversal")
+}

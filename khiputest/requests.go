@@ -20,7 +20,9 @@ type Request struct {
 	Params url.Values
 	// Body is the request's body as received: a v3 POST's JSON, a v2
 	// POST's form. It is empty for a request without one.
-	Body   []byte
+	Body []byte
+	// Header is the request's header as received, credentials included
+	// (GET /khiputest/requests of the control API hides them).
 	Header http.Header
 	// ReceiverID is, in v2, the account the Authorization header named,
 	// whether or not its signature was valid; in v3, the account whose

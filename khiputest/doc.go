@@ -183,7 +183,8 @@
 //   - It is stricter where Khipu's documentation is vague: it refuses an
 //     optional parameter sent empty, a v2 parameter the endpoint does not
 //     define and one sent twice, which Khipu may ignore (a v3 field that is
-//     null or undefined is a warning, and refused only WithStrict). It
+//     null or that the endpoint does not define is a warning, refused only
+//     with WithStrict). It
 //     takes dates in the forms Khipu's clients and examples write: RFC 3339
 //     (with T, or with a space as in Khipu's examples), PHP's ISO 8601
 //     (+0000), Ruby's Time (2026-12-08 12:25:27 +0000, or UTC), and with no
@@ -197,7 +198,7 @@
 //     a 400, where Khipu's answer is not documented.
 //   - integrator_fee is documented by Khipu as valid only for a collection
 //     account that has an integrator: one created with POST /receivers
-//     sends it freely; any other gets a warning (a 400 WithStrict), as
+//     sends it freely; any other gets a warning (a 400 with WithStrict), as
 //     whether Khipu refuses or ignores it is not documented. It is checked
 //     for form and against the amount, and has no effect: nobody is paid a
 //     fee. collect_account_uuid (the account's own bank account to collect

@@ -157,7 +157,7 @@
 // A charge of an ENABLED subscription, for at least 1 and at most the
 // subscription's max_amount in its currency, makes a pending payment in the
 // same store as every other: visible through v2 and v3, paid by Pay and
-// notified by its notify_api_version (3.0 unless the charge asks for 1.3).
+// notified by its notify_api_version (3.0 unless the charge asks for 1.3 or 1.2).
 // FailCharge makes a charge fail instead: its payment stays pending with
 // status_detail rejected-by-payer and can no longer be paid, and
 // {"subscription_id", "transaction_id", "error_message"} is POSTed as JSON

@@ -1,7 +1,6 @@
 package khiputest
 
 import (
-	"cmp"
 	"crypto/rand"
 	"encoding/json"
 	"io"
@@ -52,31 +51,10 @@ type call struct {
 	id     string     // the {id} path value, if any
 	v3     bool       // the request came through API v3
 	json   bool       // its parameters are the JSON object in body
-}
 
-// validate reads the request's parameters and checks them against rs,
-// returning one field error per parameter at fault. A v3 POST's JSON object
-// is first checked for JSON types and translated into the parameters v2
-// takes, so that both APIs are held to the same rules.
-func (c *call) validate(rs rules) []fieldError {
-	if !c.json {
-		return validate(c.params, rs)
-	}
-	params, typeErrs := formFromJSON(c.body, rs)
-	if errs := duplicated(params); errs != nil {
-		return errs
-	}
-	c.params = params
-	// A field of the wrong type was left out of params: what validate says
-	// of it ("is required") is not news.
-	errs := typeErrs
-	for _, e := range validate(params, rs) {
-		if !slices.ContainsFunc(typeErrs, func(t fieldError) bool { return t.Field == e.Field }) {
-			errs = append(errs, e)
-		}
-	}
-	slices.SortStableFunc(errs, func(a, b fieldError) int { return cmp.Compare(a.Field, b.Field) })
-	return errs
+	endpoint string   // the endpoint it matched, e.g. EndpointPaymentsCreate
+	strict   bool     // refuse what is likely a mistake instead of warning (WithStrict)
+	warnings []string // what Khipu probably accepts but is likely a mistake (see question)
 }
 
 // response is what a handler answers: a status and a value to write as JSON.
@@ -107,33 +85,38 @@ func (s *Server) api(d *dialect, endpoint string, h handlerFunc) http.Handler {
 			rec.Body = body
 		}
 		if resp.status == 0 {
-			resp = s.serve(d, endpoint, r, params, body, h)
+			resp, rec.Warnings = s.serve(d, endpoint, r, params, body, h)
 		}
 		rec.Status = resp.status
 		s.record(rec)
+		s.logWarnings(endpoint, rec.Warnings)
 		resp.write(w, d)
 	})
 }
 
-// serve answers a request whose parameters have been read.
-func (s *Server) serve(d *dialect, endpoint string, r *http.Request, params url.Values, body []byte, h handlerFunc) response {
+// serve answers a request whose parameters have been read, and returns
+// the warnings the handler had about it.
+func (s *Server) serve(d *dialect, endpoint string, r *http.Request, params url.Values, body []byte, h handlerFunc) (response, []string) {
 	if status, ok := s.takeFault(endpoint); ok {
-		return faultResponse(d, status)
+		return faultResponse(d, status), nil
 	}
 	caller, resp := s.authenticate(d, r, params)
 	if caller == nil {
-		return resp
+		return resp, nil
 	}
 	if h == nil {
-		return errorResponse(http.StatusNotFound, "no such endpoint in Khipu's "+d.name)
+		return errorResponse(http.StatusNotFound, "no such endpoint in Khipu's "+d.name), nil
 	}
 	if errs := duplicated(params); errs != nil {
-		return validationResponse(errs)
+		return validationResponse(errs), nil
 	}
-	return h(&call{
+	c := &call{
 		caller: caller, params: params, body: body, id: r.PathValue("id"),
 		v3: d.v3, json: d.v3 && r.Method == http.MethodPost,
-	})
+		endpoint: endpoint, strict: s.strict,
+	}
+	resp = h(c)
+	return resp, c.warnings
 }
 
 // readRequest returns the request's parameters and raw body: the query of a

@@ -30,12 +30,19 @@ func (s *Server) authenticate(d *dialect, r *http.Request, params url.Values) (*
 	return caller, response{}
 }
 
-// keyAccount returns the account whose API key the request carries, or nil.
+// keyAccount returns the account whose API key the request carries, or nil:
+// the server's own (APIKey), or one that POST /v3/receivers created.
 func (s *Server) keyAccount(r *http.Request) *account {
-	if subtle.ConstantTimeCompare([]byte(r.Header.Get("x-api-key")), []byte(s.apiKey)) != 1 {
-		return nil
+	key := []byte(r.Header.Get("x-api-key"))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var found *account
+	for _, acc := range s.accounts { // every key compared, in constant time
+		if subtle.ConstantTimeCompare(key, []byte(acc.apiKey)) == 1 {
+			found = acc
+		}
 	}
-	return s.owner
+	return found
 }
 
 // claimedReceiver is the account a request says it acts as, for

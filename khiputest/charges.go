@@ -30,7 +30,7 @@ var createChargeParams = rules{
 	"custom":             required(),
 	"transaction_id":     required(maxChars(255)),
 	"notify_url":         required(absoluteURL),
-	"notify_api_version": optional(oneOf("3.0", "1.3")),
+	"notify_api_version": optional(notifyAPIVersion),
 }
 
 // atLeastOne refuses an amount (already checked to be one) below 1, Khipu's
@@ -45,7 +45,7 @@ func atLeastOne(v string) string {
 // createCharge charges an ENABLED subscription: it makes a pending payment
 // of the subscription's account, in the subscription's currency, with the
 // charge's subject, body, amount, custom, transaction_id and notify_url, and
-// notify_api_version 3.0 unless the charge asked for 1.3.
+// notify_api_version 3.0 unless the charge asked for another (1.3, 1.2).
 //
 // Khipu does not say how it refuses a charge of a subscription that is not
 // ENABLED (or that does not exist): this server answers 400, naming

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/khipu-go/khipu"
+	"github.com/khipu-go/khipu/internal/wire"
 )
 
 // ControlPath is where ControlHandler's routes live.
@@ -19,24 +20,29 @@ const ControlPath = "/khiputest/"
 // FailNext and Requests do, for tests written in languages that cannot call
 // Go. Bodies are JSON, in and out:
 //
+//	GET  /khiputest/                              an index of these routes
 //	POST /khiputest/payments/{id}/pay             as Pay
 //	POST /khiputest/payments/{id}/notify          as Notify
 //	POST /khiputest/payments/{id}/status          as SetStatus: {"status": "done", "status_detail": "reversed"}
 //	POST /khiputest/subscriptions/{id}/authorize  as AuthorizeSubscription
 //	POST /khiputest/fail-next                     as FailNext: {"endpoint": "POST /payments", "status": 503, "times": 1}
-//	GET  /khiputest/requests                      as Requests
+//	GET  /khiputest/requests                      as Requests, credentials hidden
 //
-// The payment routes answer 200 with the payment's payment_id, status and
-// status_detail; pay and notify add, for a payment with a notify_url, its
-// notify_url, notify_status (the status the shop answered, 0 for none, or
-// not yet with WithAsyncNotifications) and notify_error when the shop did
-// not answer 2xx: the payment is paid all the same, as at Khipu. fail-next
-// answers what it queued (times is 1 when left out, and at most
-// MaxFailNextTimes); requests, a list of
-// {method, path, endpoint, params, body, header, receiver_id, status}.
-// authorize answers the subscription's subscription_id, status (ENABLED)
-// and notify_url, and, when the shop did not answer its status callback
-// with a 2xx, callback_status (0 for no answer) and callback_error.
+// The index answers {"routes": [{"route": "POST /khiputest/...", "does":
+// "..."}], "endpoints": ["GET /banks", ...]}, the endpoints being those
+// fail-next takes. The payment routes answer 200 with the payment's
+// payment_id, status and status_detail; pay and notify add, for a payment
+// with a notify_url, its notify_url, notify_status (the status the shop
+// answered, 0 for none, or not yet with WithAsyncNotifications) and
+// notify_error when the shop did not answer 2xx: the payment is paid all the
+// same, as at Khipu. fail-next answers what it queued (times is 1 when left
+// out, and at most MaxFailNextTimes); requests, a list of {method, path,
+// endpoint, params, body, header, receiver_id, status, warnings}, with the
+// credentials in the headers hidden: Authorization keeps the receiver id it
+// names ("12345:[redacted]"), and x-api-key is "[redacted]". authorize
+// answers the subscription's subscription_id, status (ENABLED) and
+// notify_url, and, when the shop did not answer its status callback with a
+// 2xx, callback_status (0 for no answer) and callback_error.
 //
 // A payment or subscription that does not exist is a 404, an action it is
 // not in a state for (paying a paid payment, notifying a pending one,
@@ -60,14 +66,18 @@ func (s *Server) ControlHandler() http.Handler {
 		{http.MethodPost, "fail-next", s.controlFailNext},
 		{http.MethodGet, "requests", s.controlRequests},
 	}
-	methods := map[string][]string{} // by path: the methods it takes
+	index := controlIndex{Routes: []controlRoute{{"GET " + ControlPath, "this index of the routes"}}, Endpoints: endpoints}
+	methods := map[string][]string{"{$}": {http.MethodGet, http.MethodHead}} // by path: the methods it takes
 	for _, r := range routes {
-		mux.HandleFunc(r.method+" "+ControlPath+r.path, r.handler)
+		route := r.method + " " + ControlPath + r.path
+		mux.HandleFunc(route, r.handler)
+		index.Routes = append(index.Routes, controlRoute{route, controlDocs[r.method+" "+r.path]})
 		methods[r.path] = append(methods[r.path], r.method)
 		if r.method == http.MethodGet { // ServeMux serves HEAD with GET's handler
 			methods[r.path] = append(methods[r.path], http.MethodHead)
 		}
 	}
+	mux.HandleFunc("GET "+ControlPath+"{$}", func(w http.ResponseWriter, _ *http.Request) { controlJSON(w, index) })
 	// A route called with another method is a 405 naming the ones it takes,
 	// not the 404 of the catch-all below: the path was right.
 	for path, allowed := range methods {
@@ -76,12 +86,38 @@ func (s *Server) ControlHandler() http.Handler {
 			controlError(w, http.StatusMethodNotAllowed, r.Method+" "+r.URL.Path+": this route of the khiputest control API takes "+strings.Join(allowed, " or "))
 		})
 	}
+	var names []string
+	for _, r := range index.Routes {
+		names = append(names, r.Route)
+	}
 	mux.HandleFunc(ControlPath, func(w http.ResponseWriter, r *http.Request) {
 		controlError(w, http.StatusNotFound, "no route "+r.Method+" "+r.URL.Path+" in the khiputest control API; its routes are "+
-			"POST /khiputest/payments/{id}/pay, /notify and /status, POST /khiputest/subscriptions/{id}/authorize, "+
-			"POST /khiputest/fail-next and GET /khiputest/requests")
+			strings.Join(names, ", "))
 	})
 	return mux
+}
+
+// controlIndex is what GET /khiputest/ answers.
+type controlIndex struct {
+	Routes    []controlRoute `json:"routes"`
+	Endpoints []string       `json:"endpoints"` // what POST /khiputest/fail-next takes
+}
+
+// controlRoute is a route of the control API, as the index lists it.
+type controlRoute struct {
+	Route string `json:"route"` // "POST /khiputest/payments/{id}/pay"
+	Does  string `json:"does"`
+}
+
+// controlDocs say what each route of the control API does, by its method
+// and path below ControlPath.
+var controlDocs = map[string]string{
+	"POST payments/{id}/pay":            "the payer pays: the payment is done and its notification is POSTed to its notify_url; answers how the shop answered (notify_status, notify_error)",
+	"POST payments/{id}/notify":         "POSTs the notification of a payment that is done again, as it now is",
+	"POST payments/{id}/status":         `puts the payment in a status Khipu documents, sending nothing: {"status": "done", "status_detail": "reversed"}`,
+	"POST subscriptions/{id}/authorize": "the customer and their bank authorize the mandate: ENABLED, and its callback is POSTed to its notify_url",
+	"POST fail-next":                    `the next requests to an endpoint fail with a status: {"endpoint": "POST /v3/payments", "status": 503, "times": 1}; the endpoints are listed below`,
+	"GET requests":                      "the API requests received, oldest first, credentials hidden, each with its warnings",
 }
 
 // controlAnswer is what a payment route answers.
@@ -205,6 +241,7 @@ type controlRequest struct {
 	Header     http.Header `json:"header"`
 	ReceiverID string      `json:"receiver_id"`
 	Status     int         `json:"status"`
+	Warnings   []string    `json:"warnings"`
 }
 
 func (s *Server) controlRequests(w http.ResponseWriter, _ *http.Request) {
@@ -213,12 +250,40 @@ func (s *Server) controlRequests(w http.ResponseWriter, _ *http.Request) {
 		if r.Params == nil {
 			r.Params = url.Values{} // {} rather than null: a v3 POST has its parameters in body
 		}
+		if r.Warnings == nil {
+			r.Warnings = []string{}
+		}
 		list = append(list, controlRequest{
 			Method: r.Method, Path: r.Path, Endpoint: r.Endpoint, Params: r.Params, Body: string(r.Body),
-			Header: r.Header, ReceiverID: r.ReceiverID, Status: r.Status,
+			Header: redacted(r.Header), ReceiverID: r.ReceiverID, Status: r.Status, Warnings: r.Warnings,
 		})
 	}
 	controlJSON(w, list)
+}
+
+// redacted is h, a copy, with its credentials hidden as Khipu's clients
+// hide them in their logs: a v2 signature keeps the receiver id it names
+// (public, and the account the request claims to act as) and loses the
+// hash, which anyone could replay; an API key, a proxy's credentials and
+// cookies are replaced whole. The control API has no authentication, and a
+// request list is what a test prints when it fails.
+func redacted(h http.Header) http.Header {
+	for name, values := range h {
+		switch http.CanonicalHeaderKey(name) {
+		case "Authorization":
+			for i, v := range values {
+				values[i] = "[redacted]"
+				if id, _, ok := strings.Cut(v, ":"); ok && wire.Digits(id) {
+					values[i] = id + ":[redacted]"
+				}
+			}
+		case "X-Api-Key", "Proxy-Authorization", "Cookie":
+			for i := range values {
+				values[i] = "[redacted]"
+			}
+		}
+	}
+	return h
 }
 
 // exists reports whether the payment id exists and was not deleted.

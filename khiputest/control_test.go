@@ -174,7 +174,7 @@ func TestControlUnknownRoutes(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, status)
 	assert.NotEmpty(t, got["error"])
 	assert.Contains(t, got["error"], "POST /khiputest/nope")
-	assert.Contains(t, got["error"], "its routes are POST /khiputest/payments/{id}/pay")
+	assert.Contains(t, got["error"], "its routes are GET /khiputest/, POST /khiputest/payments/{id}/pay, POST /khiputest/payments/{id}/notify, ")
 
 	for _, tt := range []struct{ method, path, allow string }{
 		{http.MethodGet, "/khiputest/payments/x/pay", "POST"},
@@ -182,6 +182,7 @@ func TestControlUnknownRoutes(t *testing.T) {
 		{http.MethodGet, "/khiputest/fail-next", "POST"},
 		{http.MethodPost, "/khiputest/requests", "GET, HEAD"},
 		{http.MethodDelete, "/khiputest/subscriptions/x/authorize", "POST"},
+		{http.MethodPost, "/khiputest/", "GET, HEAD"},
 	} {
 		req, err := http.NewRequest(tt.method, base+tt.path, nil)
 		require.NoError(t, err)
@@ -222,4 +223,87 @@ func TestControlAuthorizeSubscription(t *testing.T) {
 	assert.Contains(t, got["error"], "ENABLED already")
 	status, _ = control(t, base, http.MethodPost, "/khiputest/subscriptions/nope/authorize", "")
 	assert.Equal(t, http.StatusNotFound, status)
+}
+
+func TestControlRequestsHidesCredentials(t *testing.T) {
+	srv, base, client := controlServer(t)
+	mustCreate(t, client)
+	v3Create(t, srv, `{"amount": 1000, "currency": "CLP", "subject": "x", "receiver_id": 12345}`)
+	req, err := http.NewRequest(http.MethodGet, srv.V3URL()+"/v3/banks", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+srv.APIKey()) // a credential in a header Khipu does not read
+	req.Header.Set("x-api-key", "wrong-key-"+srv.APIKey())
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	received := srv.Requests()
+	require.Len(t, received, 3)
+	signature := received[0].Header.Get("Authorization")
+	require.Contains(t, signature, receiverID+":", "Requests, in Go, has the headers as received")
+
+	resp, err = http.Get(base + "/khiputest/requests")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	for _, credential := range []string{secret, srv.APIKey(), strings.TrimPrefix(signature, receiverID+":")} {
+		assert.NotContains(t, string(raw), credential)
+	}
+	var list []struct {
+		Header   http.Header
+		Warnings []string
+	}
+	require.NoError(t, json.Unmarshal(raw, &list))
+	require.Len(t, list, 3)
+	assert.Equal(t, receiverID+":[redacted]", list[0].Header.Get("Authorization"), "the account a v2 request acts as stays")
+	assert.Equal(t, "[redacted]", list[1].Header.Get("X-Api-Key"))
+	assert.Equal(t, "[redacted]", list[2].Header.Get("Authorization"))
+	assert.Equal(t, "[redacted]", list[2].Header.Get("X-Api-Key"))
+	assert.Equal(t, "application/json", list[1].Header.Get("Content-Type"), "other headers as received")
+	assert.Equal(t, []string{}, list[0].Warnings)
+	assert.Equal(t, []string{"receiver_id is not a field of POST /v3/payments: ignored"}, list[1].Warnings)
+}
+
+func TestControlIndex(t *testing.T) {
+	_, base, _ := controlServer(t)
+	resp, err := http.Get(base + "/khiputest/")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	var index struct {
+		Routes []struct {
+			Route, Does string
+		}
+		Endpoints []string
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&index))
+	var routes []string
+	for _, r := range index.Routes {
+		routes = append(routes, r.Route)
+		assert.NotEmpty(t, r.Does, "every route says what it does: %s", r.Route)
+	}
+	assert.Equal(t, []string{
+		"GET /khiputest/", "POST /khiputest/payments/{id}/pay", "POST /khiputest/payments/{id}/notify",
+		"POST /khiputest/payments/{id}/status", "POST /khiputest/subscriptions/{id}/authorize",
+		"POST /khiputest/fail-next", "GET /khiputest/requests",
+	}, routes)
+	assert.Contains(t, index.Endpoints, khiputest.EndpointPaymentsCreate)
+	assert.Contains(t, index.Endpoints, khiputest.EndpointV3ReceiversChildren)
+	assert.Len(t, index.Endpoints, 22, "every endpoint fail-next takes")
+	for _, e := range index.Endpoints {
+		status, _ := control(t, base, http.MethodPost, "/khiputest/fail-next", `{"endpoint": "`+e+`", "status": 503}`)
+		assert.Equal(t, http.StatusOK, status, e)
+	}
+
+	t.Run("fail-next with an unknown endpoint names the endpoints as strings", func(t *testing.T) {
+		status, got := control(t, base, http.MethodPost, "/khiputest/fail-next", `{"endpoint": "POST /v3/payment", "status": 503}`)
+		assert.Equal(t, http.StatusBadRequest, status)
+		msg, _ := got["error"].(string)
+		assert.True(t, strings.HasPrefix(msg, `unknown endpoint "POST /v3/payment"; the endpoints are "GET /banks", "GET /payments", "POST /payments", `), msg)
+		for _, e := range index.Endpoints {
+			assert.Contains(t, msg, `"`+e+`"`)
+		}
+		assert.NotContains(t, msg, "Endpoint", "no Go constants")
+		assert.NotContains(t, msg, "FailNext", "no Go names")
+	})
 }

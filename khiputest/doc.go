@@ -11,8 +11,12 @@
 // and the currencies the account collects in), and who may see what (a
 // payment or a merchant of another account is a 403). It accepts what
 // Khipu's own official clients send: the PHP client's dates without a colon
-// in the offset (2026-12-03T00:55:00+0000) and its booleans as 1 and 0. It
-// keeps payments in memory through their life — pending, paid (Pay),
+// in the offset (2026-12-03T00:55:00+0000) and its booleans as 1 and 0, the
+// .NET client's booleans as True and False and its dates without an offset
+// (2027-01-15T10:00:00.000), the Ruby client's dates as Ruby writes a Time
+// (2026-12-08 12:25:27 +0000), and the dates of Khipu's own examples
+// (2023-12-31 15:45:00-04:00). It keeps payments in memory through their
+// life — pending, paid (Pay),
 // deleted, confirmed, refunded — and answers the notification-token lookup a
 // shop makes when Khipu notifies it. Pay plays the payer: it marks a payment
 // done and POSTs Khipu's notification to the payment's notify_url.
@@ -29,7 +33,8 @@
 // payment as it is, with a "Pay" button that pays it and sends the browser
 // to its return_url while it can be paid, and a link to its cancel_url while
 // it is not paid, so that a shop can be tried by hand without a Khipu
-// account.
+// account. A paid payment's receipt_url is a receipt page (404 while the
+// payment is not paid, when receipt_url is empty).
 //
 // # Failure paths
 //
@@ -45,19 +50,23 @@
 //   - FailNext makes the next requests to an endpoint fail with a chosen
 //     status (Khipu's JSON error, or a proxy's HTML page), to test a caller's
 //     error handling; Requests returns what the server received, to assert
-//     what a caller sent.
+//     what a caller sent, each request with its warnings: what Khipu
+//     probably accepts but is likely a mistake (a null or unknown field in a
+//     v3 body, an integrator_fee from an account without an integrator).
+//     WithStrict refuses those with a 400 instead.
 //   - WithClock sets the time the server dates payments and notifications
 //     by and decides expiry by, so that a test makes a payment expire, or
 //     a notification 3.0 carry an old signature time, without sleeping.
 //   - WithLogger logs every notification and callback the shop did not
 //     accept, including those sent from a payment or mandate page, which
-//     have no caller to return the error to.
+//     have no caller to return the error to, and every warning.
 //
 // # Shops in other languages
 //
 // cmd/khiputest runs this server as a program, with a control API over HTTP
 // (ControlHandler) that pays, notifies, sets statuses, fails the next
-// requests and lists them, for tests that cannot call Go. WithPublicURL
+// requests and lists them (credentials hidden), for tests that cannot call
+// Go. WithPublicURL
 // makes a Server that the caller serves (ServeHTTP) at an address of its
 // own, such as another container's name or a tunnel.
 //
@@ -70,13 +79,21 @@
 // created through one API is the same payment through the other. A v3 JSON
 // body is checked against the same rules as v2's form, after a check of each
 // field's JSON type: amount is a JSON number, send_email and send_reminders
-// are JSON booleans, every other field (integrator_fee too) a JSON string;
-// null, an unknown field and a field sent twice are refused, and so is a
-// body that is not a JSON object or not sent as application/json. The v3
-// payment rules differ from v2's only where Khipu's v3 description differs:
-// notify_api_version is "3.0" or "1.3", body may have 5120 characters,
-// integrator_fee 16, and psp_client_merchant_name is accepted. A v3 payment
-// with a notify_url and no notify_api_version is notified with 3.0.
+// are JSON booleans, every other field (integrator_fee too) a JSON string.
+// A field sent twice is refused, and so is a body that is not a JSON object
+// or not sent as application/json. Nothing says Khipu refuses a null
+// optional field or a field the endpoint does not define ("receiver_id" in
+// the body of POST /v3/payments is a habit from v2): each is taken as left
+// out, with a warning on the request (Request.Warnings), or refused with
+// WithStrict. The v3 payment rules differ from v2's only where Khipu's v3
+// description differs: body may have 5120 characters, integrator_fee 16,
+// and psp_client_merchant_name is accepted. A v3 payment with a notify_url
+// and no notify_api_version is notified with 3.0.
+//
+// An account an integrator creates with POST /v3/receivers has an API key of
+// its own, which v3's answer carries as api_key (v2's answer has none) and
+// which the v3 endpoints accept as acting for that account. GET
+// /v3/receivers/children lists the accounts the caller created.
 //
 // Khipu does not document v3's error bodies. This server answers every v3
 // error with the body of v2's errors, {"status": 401, "message": "..."}, with
@@ -106,8 +123,9 @@
 // responsible_user_email, payment_method, conciliation_date, in the order of
 // Khipu's example), escaped as above, with the header
 // x-khipu-signature: t=<unix ms>,s=<base64 HMAC-SHA256 of t + "." + body>
-// under the secret of the payment's collection account (the one given to
-// NewServer for payments created with APIKey). A receiver must verify the
+// under the secret of the payment's collection account, its "Llave secreta"
+// (the one given to NewServer for payments created with APIKey), as Khipu's
+// own shop plugins verify them. A receiver must verify the
 // bytes it received: re-encoding them gives other bytes and a signature that
 // does not match.
 //
@@ -139,7 +157,7 @@
 // A charge of an ENABLED subscription, for at least 1 and at most the
 // subscription's max_amount in its currency, makes a pending payment in the
 // same store as every other: visible through v2 and v3, paid by Pay and
-// notified by its notify_api_version (3.0 unless the charge asks for 1.3).
+// notified by its notify_api_version (3.0 unless the charge asks for 1.3 or 1.2).
 // FailCharge makes a charge fail instead: its payment stays pending with
 // status_detail rejected-by-payer and can no longer be paid, and
 // {"subscription_id", "transaction_id", "error_message"} is POSTed as JSON
@@ -163,11 +181,29 @@
 //     shape and the fields named match Khipu's. Test a shop's handling by
 //     status and field, not by message.
 //   - It is stricter where Khipu's documentation is vague: it refuses an
-//     optional parameter sent empty, an unknown parameter and one sent twice,
-//     which Khipu may ignore. It takes dates in RFC 3339 and PHP's ISO 8601
-//     forms only, and amounts with at most 4 decimals (none in CLP); it does
-//     not know the decimals of other currencies, nor minimum or maximum
+//     optional parameter sent empty, a v2 parameter the endpoint does not
+//     define and one sent twice, which Khipu may ignore (a v3 field that is
+//     null or that the endpoint does not define is a warning, refused only
+//     with WithStrict). It
+//     takes dates in the forms Khipu's clients and examples write: RFC 3339
+//     (with T, or with a space as in Khipu's examples), PHP's ISO 8601
+//     (+0000), Ruby's Time (2026-12-08 12:25:27 +0000, or UTC), and with no
+//     offset, which it reads as Chile's local time (America/Santiago), as
+//     .NET's client sends a DateTime of unspecified kind; no date without a
+//     time, no other form. Amounts have at most 4 decimals (none in CLP); it
+//     does not know the decimals of other currencies, nor minimum or maximum
 //     amounts of a payment (banks' min_amount is listed, not enforced).
+//   - notify_api_version is 1.2, 1.3 or 3.0 in both APIs (Khipu's v3 is a
+//     gateway in front of v2, so v2 takes what v3 passes on); any other is
+//     a 400, where Khipu's answer is not documented.
+//   - integrator_fee is documented by Khipu as valid only for a collection
+//     account that has an integrator: one created with POST /receivers
+//     sends it freely; any other gets a warning (a 400 with WithStrict), as
+//     whether Khipu refuses or ignores it is not documented. It is checked
+//     for form and against the amount, and has no effect: nobody is paid a
+//     fee. collect_account_uuid (the account's own bank account to collect
+//     into, for an account with more than one) is accepted unchecked and
+//     ignored: this server knows no bank accounts.
 //   - A refund by an account WithRefunds(false) is a 403; Khipu's answer is
 //     not documented.
 //   - Nothing happens on its own: a payment is paid only by Pay, its page or
@@ -188,21 +224,21 @@
 //     expire.
 //   - A paid payment always has the same payer: DemoBank, "Test Payer"
 //     (unless payer_name was sent), 11.111.111-1, account 000012345678,
-//     paid by simplified_transfer; its receipt_url leads nowhere and
-//     attachment_urls is empty. No e-mail is sent (send_email,
-//     send_reminders).
+//     paid by simplified_transfer; its receipt_url is an HTML page (Khipu's
+//     is a PDF file) and attachment_urls is empty. No e-mail is sent
+//     (send_email, send_reminders).
 //   - The banks and payment methods are fixed lists; GET /v3/predict
-//     answers from a fixed limit; integrator_fee and collect_account_uuid
-//     are checked for form only.
+//     answers from a fixed limit.
 //   - The payment page is one page for every method: there is no bank to
 //     choose, simplified_transfer_url, transfer_url and webpay_url lead to
 //     it, and app_url (khipu:///pos/<id>) opens nothing.
 //   - POST /receivers makes an account usable at once, with a random
-//     secret, that collects in the same currencies as the server's; in v3
-//     only the server's API key exists, acting for the account NewServer was
-//     given (and, as an integrator, for the accounts it created).
-//   - Which secret signs notifications 3.0 is not certain at Khipu: here it
-//     is the payment's collection account's secret.
+//     secret and API key, that collects in the same currencies as the
+//     server's; its integrator sees its payments. GET
+//     /v3/receivers/children lists every such account as enabled and able
+//     to collect, named by its business_name, 100 at a time unless max says
+//     otherwise (Khipu's default is not documented), sorted by id unless
+//     sort says otherwise.
 //   - Automatic payments make the choices their section lists. Their status
 //     and error callbacks are sent once and waited for, even with
 //     WithAsyncNotifications (AuthorizeSubscription, DisableSubscription and

@@ -29,6 +29,7 @@ const (
 	EndpointV3PaymentsRefund     = "POST /v3/payments/{id}/refunds"
 	EndpointV3Predict            = "GET /v3/predict"
 	EndpointV3ReceiversCreate    = "POST /v3/receivers"
+	EndpointV3ReceiversChildren  = "GET /v3/receivers/children"
 	EndpointV3PaymentMethodsList = "GET /v3/merchants/{id}/paymentMethods"
 )
 
@@ -38,6 +39,6 @@ var endpoints = []string{
 	EndpointReceiversCreate, EndpointPaymentMethodsList,
 	EndpointV3BanksList, EndpointV3PaymentsCreate, EndpointV3PaymentsGet,
 	EndpointV3PaymentsDelete, EndpointV3PaymentsConfirm, EndpointV3PaymentsRefund,
-	EndpointV3Predict, EndpointV3ReceiversCreate, EndpointV3PaymentMethodsList,
+	EndpointV3Predict, EndpointV3ReceiversCreate, EndpointV3ReceiversChildren, EndpointV3PaymentMethodsList,
 	EndpointSubscriptionsCreate, EndpointSubscriptionsGet, EndpointChargesCreate,
 }

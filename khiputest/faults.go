@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // FailNext makes the next times requests to endpoint (one of the Endpoint
@@ -28,7 +30,7 @@ import (
 // any test makes has a bug.
 func (s *Server) FailNext(endpoint string, status, times int) {
 	if err := checkFault(endpoint, status, times); err != nil {
-		panic(err.Error())
+		panic("khiputest: FailNext: " + err.Error())
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -49,19 +51,30 @@ type fault struct {
 	remaining int // at least 1 while queued
 }
 
-// checkFault says what is wrong with FailNext's arguments, if anything.
+// checkFault says what is wrong with FailNext's arguments, if anything, in
+// words that suit the control API's fail-next too, whose users write the
+// endpoint as a string.
 func checkFault(endpoint string, status, times int) error {
 	switch {
 	case !slices.Contains(endpoints, endpoint):
-		return fmt.Errorf("khiputest: FailNext with unknown endpoint %q; use one of the Endpoint constants, e.g. EndpointPaymentsCreate", endpoint)
+		return fmt.Errorf("unknown endpoint %q; the endpoints are %s", endpoint, quoted(endpoints))
 	case status < 400 || status > 599:
-		return fmt.Errorf("khiputest: FailNext with status %d, which is not an HTTP error status (400-599)", status)
+		return fmt.Errorf("status %d is not an HTTP error status (400-599)", status)
 	case times < 1:
-		return fmt.Errorf("khiputest: FailNext with times %d; want at least 1", times)
+		return fmt.Errorf("times %d; want at least 1", times)
 	case times > MaxFailNextTimes:
-		return fmt.Errorf("khiputest: FailNext with times %d; want at most %d (MaxFailNextTimes)", times, MaxFailNextTimes)
+		return fmt.Errorf("times %d; want at most %d", times, MaxFailNextTimes)
 	}
 	return nil
+}
+
+// quoted is list as "a", "b", "c".
+func quoted(list []string) string {
+	q := make([]string, len(list))
+	for i, s := range list {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, ", ")
 }
 
 func (s *Server) takeFault(endpoint string) (int, bool) {

@@ -243,3 +243,30 @@ func TestAsyncPayStillRefusesWhatCannotBePaid(t *testing.T) {
 	assert.Error(t, srv.Pay("nope"))
 	assert.False(t, errors.Is(srv.Pay("nope"), context.Canceled))
 }
+
+func TestAnOlderDeliveryThatFinishesLastDoesNotOverwriteTheNewer(t *testing.T) {
+	srv, client := newServer(t) // synchronous: the older delivery is not cancelled, only replaced
+	arrived, release := make(chan struct{}), make(chan struct{})
+	shop := newScriptedShop(t, func(w http.ResponseWriter, _ *http.Request) {
+		close(arrived)
+		<-release // until the newer delivery has been answered and recorded
+		http.Error(w, "stale: answered last", http.StatusInternalServerError)
+	})
+	created, err := client.Payments.Create(context.Background(), &khipu.PaymentCreateParams{
+		Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1000), NotifyURL: shop.url,
+	})
+	require.NoError(t, err)
+
+	older := make(chan error, 1)
+	go func() { older <- srv.Pay(created.PaymentID) }()
+	<-arrived
+	require.NoError(t, srv.Notify(created.PaymentID), "the newer delivery, answered 200")
+	close(release)
+	var ne *khiputest.NotificationError
+	require.ErrorAs(t, <-older, &ne, "the older one, refused, finished last")
+	assert.Equal(t, http.StatusInternalServerError, ne.StatusCode)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	assert.NoError(t, srv.WaitNotified(ctx, created.PaymentID), "what WaitNotified reads is the newer delivery's 2xx")
+}

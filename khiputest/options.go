@@ -22,6 +22,7 @@ type serverConfig struct {
 	logger     *slog.Logger
 	now        func() time.Time
 	keep       int // the most requests Requests returns; 0 for all
+	strict     bool
 }
 
 // defaultConfig is a server's configuration before its options: a Chilean
@@ -34,11 +35,15 @@ func defaultConfig() serverConfig {
 // WithAPIKey sets the API key the server's v3 endpoints accept in the
 // x-api-key header, e.g. one a program under test reads from its
 // configuration. Without it, the server makes up a random key (see APIKey).
-// It panics on an empty or blank key: a server that accepted requests
-// without a key would hide a client that forgets to send one.
+// It panics on an empty or blank key, as a server that accepted requests
+// without a key would hide a client that forgets to send one, and on a key
+// with a space or a control character, which Khipu's clients refuse to send.
 func WithAPIKey(key string) ServerOption {
 	if strings.TrimSpace(key) == "" {
-		panic("khiputest: WithAPIKey with an empty key")
+		panic("khiputest: WithAPIKey: the key is empty")
+	}
+	if strings.ContainsFunc(key, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		panic("khiputest: WithAPIKey: the key has a space or a control character, which Khipu's clients refuse to send")
 	}
 	return func(c *serverConfig) { c.apiKey = key }
 }
@@ -51,11 +56,11 @@ func WithAPIKey(key string) ServerOption {
 // It panics on no codes or an unknown one.
 func WithCurrencies(codes ...string) ServerOption {
 	if len(codes) == 0 {
-		panic("khiputest: WithCurrencies with no currency")
+		panic("khiputest: WithCurrencies: no currency")
 	}
 	for _, c := range codes {
 		if !slices.Contains(currencies, c) {
-			panic(fmt.Sprintf("khiputest: WithCurrencies with %q, not a currency Khipu collects in (%s)", c, strings.Join(currencies, ", ")))
+			panic(fmt.Sprintf("khiputest: WithCurrencies: %q is not a currency code Khipu collects in (%s)", c, strings.Join(currencies, ", ")))
 		}
 	}
 	codes = slices.Clone(codes)
@@ -104,7 +109,7 @@ func WithPublicURL(rawURL string) ServerOption {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
 		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		panic(fmt.Sprintf("khiputest: WithPublicURL(%q): want an http or https URL with a host and no path, query or fragment", rawURL))
+		panic(fmt.Sprintf("khiputest: WithPublicURL: %q is not an http or https URL with a host and no path, query or fragment", rawURL))
 	}
 	base := u.Scheme + "://" + u.Host
 	return func(c *serverConfig) { c.publicURL = base }
@@ -158,7 +163,20 @@ func WithClock(now func() time.Time) ServerOption {
 // bound. It panics on n below 1.
 func WithMaxRequests(n int) ServerOption {
 	if n < 1 {
-		panic(fmt.Sprintf("khiputest: WithMaxRequests(%d): want at least 1", n))
+		panic(fmt.Sprintf("khiputest: WithMaxRequests: %d; want at least 1", n))
 	}
 	return func(c *serverConfig) { c.keep = n }
+}
+
+// WithStrict makes the server refuse, with a 400 naming the field, what it
+// otherwise accepts with a warning (Request.Warnings, and the log of
+// WithLogger) because Khipu probably accepts it but it is likely a
+// mistake: a v3 JSON field that is null or that the endpoint does not
+// define (a typo such as "ammount", or v2's "receiver_id" in the body of POST
+// /v3/payments), and an integrator_fee sent for an account that has no
+// integrator. It is for shops that want their typos caught; without it the
+// server accepts what Khipu is not known to refuse, so that a shop's tests
+// do not fail for what would work at Khipu.
+func WithStrict() ServerOption {
+	return func(c *serverConfig) { c.strict = true }
 }

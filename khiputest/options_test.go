@@ -59,8 +59,8 @@ func TestAnAccountCollectsOnlyInItsCurrencies(t *testing.T) {
 	})
 
 	t.Run("WithCurrencies panics on no currency or one Khipu does not collect in", func(t *testing.T) {
-		assert.PanicsWithValue(t, "khiputest: WithCurrencies with no currency", func() { khiputest.WithCurrencies() })
-		assert.PanicsWithValue(t, `khiputest: WithCurrencies with "usd", not a currency Khipu collects in (CLP, CLF, ARS, PEN, MXN, USD, EUR, BOB, COP)`,
+		assert.PanicsWithValue(t, "khiputest: WithCurrencies: no currency", func() { khiputest.WithCurrencies() })
+		assert.PanicsWithValue(t, `khiputest: WithCurrencies: "usd" is not a currency code Khipu collects in (CLP, CLF, ARS, PEN, MXN, USD, EUR, BOB, COP)`,
 			func() { khiputest.WithCurrencies("CLP", "usd") })
 	})
 }
@@ -142,7 +142,7 @@ func TestWithPublicURLIsServedByTheCaller(t *testing.T) {
 		p, err := client.Payments.Get(ctx, created.PaymentID)
 		require.NoError(t, err)
 		assert.Equal(t, khipu.StatusDone, p.Status)
-		assert.Equal(t, public+"/receipts/"+created.PaymentID+".pdf", p.ReceiptURL)
+		assert.Equal(t, public+"/receipts/"+created.PaymentID, p.ReceiptURL)
 	})
 
 	t.Run("v3 is served there too", func(t *testing.T) {

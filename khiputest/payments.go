@@ -75,7 +75,7 @@ var createPaymentParams = rules{
 	"picture_url":                     optional(absoluteURL),
 	"notify_url":                      optional(absoluteURL),
 	"contract_url":                    optional(absoluteURL),
-	"notify_api_version":              optional(oneOf("1.2", "1.3")),
+	"notify_api_version":              optional(notifyAPIVersion),
 	"expires_date":                    optional(date), // in the future: see crossCheckPayment
 	"send_email":                      optional(boolean).as(kindBool),
 	"payer_name":                      optional(maxChars(255)),
@@ -98,6 +98,12 @@ func (s *Server) createPayment(c *call) response {
 	p := c.params
 	if errs == nil {
 		errs = crossCheckPayment(p, s.currencies, s.now())
+	}
+	if errs == nil && p.Has("integrator_fee") && c.caller.parent == "" {
+		// Khipu: "Sólo es válido si la cuenta de cobro tiene una cuenta de
+		// integrador asociada". Whether it refuses or ignores the fee
+		// otherwise is not documented.
+		errs = c.question("integrator_fee", "is only valid for a collection account that has an integrator, and this one has none (an integrator's are made with POST /receivers)", "accepted, to no effect")
 	}
 	if errs != nil {
 		return validationResponse(errs)
@@ -457,7 +463,7 @@ func (p *payment) view(base string, v3 bool) paymentView {
 	}
 	if !p.conciliation.IsZero() { // paid
 		v.ConciliationDate = date(p.conciliation)
-		v.ReceiptURL = base + "/receipts/" + p.id + ".pdf"
+		v.ReceiptURL = receiptURL(base, p.id)
 		v.Bank, v.BankID = testBank.Name, testBank.BankID
 		if v.PayerName == "" {
 			v.PayerName = "Test Payer"

@@ -152,10 +152,12 @@ func TestTheOfficialPHPClientsRequestsAreAccepted(t *testing.T) {
 		}
 	})
 
-	t.Run("other booleans and dates are still refused", func(t *testing.T) {
+	t.Run("booleans and dates no client sends are still refused", func(t *testing.T) {
 		for _, change := range []phpParam{
-			{"send_reminders", "2"}, {"send_reminders", "yes"}, {"send_reminders", "TRUE"},
-			{"expires_date", "2036-12-03T00:55:00"}, {"expires_date", "2036-12-03 00:55:00+0000"}, {"expires_date", "03/12/2036"},
+			{"send_reminders", "2"}, {"send_reminders", "yes"}, {"send_reminders", "on"}, {"send_reminders", "t"},
+			{"expires_date", "2036-12-03 00:55:00+0000"}, {"expires_date", "03/12/2036"}, {"expires_date", "2036-12-03"},
+			{"expires_date", "Wed, 03 Dec 2036 00:55:00 GMT"}, {"expires_date", "2112309700"},
+			{"expires_date", "2036-12-03 00:55:00 CLT"}, {"expires_date", "2036-12-03T00:55"},
 		} {
 			params := []phpParam{{"subject", "x"}, {"currency", "CLP"}, {"amount", "1000"}, change}
 			status, answer := phpCall(t, srv, http.MethodPost, "/payments", params)

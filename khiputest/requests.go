@@ -20,13 +20,22 @@ type Request struct {
 	Params url.Values
 	// Body is the request's body as received: a v3 POST's JSON, a v2
 	// POST's form. It is empty for a request without one.
-	Body   []byte
+	Body []byte
+	// Header is the request's header as received, credentials included
+	// (GET /khiputest/requests of the control API hides them).
 	Header http.Header
 	// ReceiverID is, in v2, the account the Authorization header named,
 	// whether or not its signature was valid; in v3, the account whose
 	// x-api-key the request carried, or "" when the key was wrong.
 	ReceiverID string
 	Status     int // the status the server answered
+	// Warnings are what the request sent that Khipu probably accepts but
+	// is likely a mistake, each naming the field and what the server did
+	// with it: a v3 field that is null ("transaction_id is null: leave out
+	// a field that is not set: taken as left out") or that the endpoint
+	// does not define, an integrator_fee from an account without an
+	// integrator. With WithStrict each is refused with a 400 instead.
+	Warnings []string
 }
 
 // Requests returns the API requests the server has received so far, oldest
@@ -40,6 +49,7 @@ func (s *Server) Requests() []Request {
 		r.Params = cloneValues(r.Params)
 		r.Body = slices.Clone(r.Body)
 		r.Header = r.Header.Clone()
+		r.Warnings = slices.Clone(r.Warnings)
 		out[i] = r
 	}
 	return out

@@ -21,8 +21,7 @@ type Server struct {
 	notifier *http.Client     // POSTs notifications to notify_url
 	ctx      context.Context
 	stop     context.CancelFunc // ends notifications in flight when the server closes
-	apiKey   string             // what v3 requests carry in x-api-key
-	owner    *account           // the account NewServer was given: the one apiKey acts as
+	owner    *account           // the account NewServer was given
 
 	currencies []string                             // what every account collects in (WithCurrencies)
 	refunds    bool                                 // whether accounts may refund (WithRefunds)
@@ -31,6 +30,7 @@ type Server struct {
 	after      func(time.Duration) <-chan time.Time // how they wait between attempts: time.After, replaced in tests (export_test.go)
 	log        *slog.Logger                         // where undelivered notifications and callbacks are logged (WithLogger); nil for nowhere
 	now        func() time.Time                     // the time the server dates by and decides expiry by (WithClock)
+	strict     bool                                 // refuse what is likely a mistake instead of warning (WithStrict)
 
 	mu        sync.Mutex
 	accounts  map[string]*account // by receiver id
@@ -49,13 +49,19 @@ type Server struct {
 // given and those created with POST /receivers.
 type account struct {
 	id     string
-	secret string // signs its notifications 3.0
+	secret string // signs its v2 requests and its notifications 3.0
 	signer *sign.Signer
+	apiKey string // what its v3 requests carry in x-api-key
 	parent string // the integrator account that created it; "" for none
+
+	// Of an account created with POST /receivers, as GET
+	// /v3/receivers/children lists it:
+	name    string    // its business_name
+	created time.Time // when it was created, by the server's clock
 }
 
-func newAccount(id, secret, parent string) *account {
-	return &account{id: id, secret: secret, signer: sign.New(id, secret), parent: parent}
+func newAccount(id, secret, apiKey, parent string) *account {
+	return &account{id: id, secret: secret, signer: sign.New(id, secret), apiKey: apiKey, parent: parent}
 }
 
 // NewServer starts an in-memory Khipu on loopback whose collection account
@@ -70,16 +76,16 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 		opt(&cfg)
 	}
 	s := &Server{
-		apiKey:     cfg.apiKey,
 		currencies: cfg.currencies,
 		refunds:    cfg.refunds,
 		async:      cfg.async,
 		log:        cfg.logger,
 		keep:       cfg.keep,
 		now:        cfg.now,
+		strict:     cfg.strict,
 		after:      time.After,
 		notified:   make(chan struct{}),
-		owner:      newAccount(receiverID, secret, ""),
+		owner:      newAccount(receiverID, secret, cfg.apiKey, ""),
 		accounts:   make(map[string]*account),
 		payments:   make(map[string]*payment),
 		byToken:    make(map[string]*payment),
@@ -112,10 +118,12 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 		EndpointV3PaymentsRefund:     s.refundPayment,
 		EndpointV3Predict:            s.predict,
 		EndpointV3ReceiversCreate:    s.createReceiver,
+		EndpointV3ReceiversChildren:  s.listChildren,
 		EndpointV3PaymentMethodsList: s.listPaymentMethods,
 	})
 	mux.HandleFunc("GET "+payPagePath+"{id}", s.paymentPage)
 	mux.HandleFunc("POST "+payPagePath+"{id}", s.payFromPage)
+	mux.HandleFunc("GET "+receiptPath+"{id}", s.receipt)
 	s.routeAutomaticPayments(mux)
 
 	s.ctx, s.stop = context.WithCancel(context.Background())
@@ -140,7 +148,9 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 // ServeHTTP serves Khipu's APIs and the payment pages, as the server does
 // on its own address: how a Server made with WithPublicURL is served, at the
 // root of that URL. A request whose path is below /api/2.0/ is API v2, below
-// /v3/ API v3, below /payment/info/ a payment page; any other is a 404.
+// /v3/ API v3, below /v1/automatic-payment/ automatic payments, below
+// /payment/info/ a payment page, below /pac-manager/ a mandate page and
+// below /receipts/ a receipt; any other is a 404.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // route serves the endpoints of one API version, and a 404 for any other
@@ -167,7 +177,7 @@ func (s *Server) V3URL() string { return s.base }
 // APIKey returns the API key the v3 endpoints accept in the x-api-key
 // header: the one given to WithAPIKey, or a random one. Any other key, or
 // none, is a 401.
-func (s *Server) APIKey() string { return s.apiKey }
+func (s *Server) APIKey() string { return s.owner.apiKey }
 
 // Close shuts the server down, waiting for the requests in flight. A
 // notification in flight or being retried is abandoned rather than waited

@@ -592,17 +592,23 @@ func TestFailNext(t *testing.T) {
 
 	t.Run("misuse panics with a message that says what is wrong", func(t *testing.T) {
 		srv, _ := newServer(t)
-		assert.PanicsWithValue(t, `khiputest: FailNext with unknown endpoint "GET /nope"; use one of the Endpoint constants, e.g. EndpointPaymentsCreate`,
+		everyEndpoint := `"GET /banks", "GET /payments", "POST /payments", "GET /payments/{id}", "DELETE /payments/{id}", ` +
+			`"POST /payments/{id}/confirm", "POST /payments/{id}/refunds", "POST /receivers", "GET /merchants/{id}/paymentMethods", ` +
+			`"GET /v3/banks", "POST /v3/payments", "GET /v3/payments/{id}", "DELETE /v3/payments/{id}", "POST /v3/payments/{id}/confirm", ` +
+			`"POST /v3/payments/{id}/refunds", "GET /v3/predict", "POST /v3/receivers", "GET /v3/receivers/children", ` +
+			`"GET /v3/merchants/{id}/paymentMethods", "POST /v1/automatic-payment/subscription", ` +
+			`"GET /v1/automatic-payment/subscription/{id}", "POST /v1/automatic-payment/charge-intent"`
+		assert.PanicsWithValue(t, `khiputest: FailNext: unknown endpoint "GET /nope"; the endpoints are `+everyEndpoint,
 			func() { srv.FailNext("GET /nope", 503, 1) })
-		assert.PanicsWithValue(t, `khiputest: FailNext with unknown endpoint "/banks"; use one of the Endpoint constants, e.g. EndpointPaymentsCreate`,
+		assert.PanicsWithValue(t, `khiputest: FailNext: unknown endpoint "/banks"; the endpoints are `+everyEndpoint,
 			func() { srv.FailNext("/banks", 503, 1) }, "a path is not an endpoint")
-		assert.PanicsWithValue(t, "khiputest: FailNext with status 200, which is not an HTTP error status (400-599)",
+		assert.PanicsWithValue(t, "khiputest: FailNext: status 200 is not an HTTP error status (400-599)",
 			func() { srv.FailNext(khiputest.EndpointBanksList, 200, 1) })
-		assert.PanicsWithValue(t, "khiputest: FailNext with status 302, which is not an HTTP error status (400-599)",
+		assert.PanicsWithValue(t, "khiputest: FailNext: status 302 is not an HTTP error status (400-599)",
 			func() { srv.FailNext(khiputest.EndpointBanksList, 302, 1) })
-		assert.PanicsWithValue(t, "khiputest: FailNext with times 0; want at least 1",
+		assert.PanicsWithValue(t, "khiputest: FailNext: times 0; want at least 1",
 			func() { srv.FailNext(khiputest.EndpointBanksList, 503, 0) })
-		assert.PanicsWithValue(t, "khiputest: FailNext with times 1001; want at most 1000 (MaxFailNextTimes)",
+		assert.PanicsWithValue(t, "khiputest: FailNext: times 1001; want at most 1000",
 			func() { srv.FailNext(khiputest.EndpointBanksList, 503, khiputest.MaxFailNextTimes+1) })
 		_, err := newClient(t, srv, receiverID, secret).Banks.List(ctx)
 		assert.NoError(t, err, "nothing was injected")
@@ -768,5 +774,5 @@ func TestWithMaxRequestsKeepsTheLastRequests(t *testing.T) {
 	}
 	assert.Equal(t, []string{khiputest.EndpointBanksList, khiputest.EndpointPaymentsGet}, endpoints, "the oldest, the create, forgotten")
 
-	assert.PanicsWithValue(t, "khiputest: WithMaxRequests(0): want at least 1", func() { khiputest.WithMaxRequests(0) })
+	assert.PanicsWithValue(t, "khiputest: WithMaxRequests: 0; want at least 1", func() { khiputest.WithMaxRequests(0) })
 }

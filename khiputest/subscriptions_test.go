@@ -82,9 +82,9 @@ func subscriptionStatus(t *testing.T, srv *khiputest.Server, id string) map[stri
 // enabledSubscription is a server with an ENABLED subscription, whose id it
 // returns, and the channel of its status callbacks (the first, "enabled",
 // already taken).
-func enabledSubscription(t *testing.T) (*khiputest.Server, string, <-chan delivery) {
+func enabledSubscription(t *testing.T, opts ...khiputest.ServerOption) (*khiputest.Server, string, <-chan delivery) {
 	t.Helper()
-	srv := newV3Server(t)
+	srv := newV3Server(t, opts...)
 	notifyURL, callbacks := notifiedShop(t, http.StatusOK)
 	id, _ := newSubscription(t, srv, notifyURL)
 	require.NoError(t, srv.AuthorizeSubscription(id))
@@ -183,7 +183,7 @@ func TestCreateSubscriptionAnswersLikeKhipu(t *testing.T) {
 }
 
 func TestCreateSubscriptionValidatesTheJSON(t *testing.T) {
-	srv := newV3Server(t)
+	srv := newV3Server(t, khiputest.WithStrict()) // a null or unknown field is refused, not a warning
 	const notifyURL = "https://shop.example/n"
 	tests := []struct {
 		name       string
@@ -401,7 +401,7 @@ func TestTheMandatePageAuthorizes(t *testing.T) {
 }
 
 func TestChargeIntentValidatesTheJSONAndTheSubscription(t *testing.T) {
-	srv, id, callbacks := enabledSubscription(t)
+	srv, id, callbacks := enabledSubscription(t, khiputest.WithStrict()) // a null or unknown field is refused, not a warning
 	const errorURL, notifyURL = "https://shop.example/e", "https://shop.example/n"
 	charge := func(changes map[string]any) string { return chargeJSON(id, errorURL, notifyURL, changes) }
 

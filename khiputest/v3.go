@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"net/url"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -14,94 +13,9 @@ import (
 // jsonType is the media type of v3 bodies.
 const jsonType = "application/json"
 
-// jsonKind is the JSON type a v3 field must have. v3 takes the parameters
-// of v2 as a JSON object; what v2 reads from form text, v3 reads from JSON
-// values of one type each.
-type jsonKind int
-
-const (
-	kindString jsonKind = iota // the default: most fields are strings
-	kindNumber
-	kindBool
-)
-
-var jsonKindNames = map[jsonKind]string{kindString: "string", kindNumber: "number", kindBool: "boolean (true or false)"}
-
-// as returns r for a field whose v3 JSON value is of kind k.
-func (r rule) as(k jsonKind) rule {
-	r.json = k
-	return r
-}
-
-// isJSONObject reports whether b is one JSON object and nothing else.
-func isJSONObject(b []byte) bool {
-	b = bytes.TrimSpace(b)
-	return len(b) > 0 && b[0] == '{' && json.Valid(b)
-}
-
-// formFromJSON translates a v3 JSON object into the parameters v2 takes: a
-// string as its text, a number as its digits as sent, a boolean as "true" or
-// "false". A field rs knows must have the JSON type its rule says, and none
-// may be null; a field rs does not know is passed on as its JSON text, for
-// validate to refuse by name, and a field sent twice is passed on twice, for
-// duplicated to refuse. body is empty (no parameters) or a JSON object.
-func formFromJSON(body []byte, rs rules) (url.Values, []fieldError) {
-	params := url.Values{}
-	if len(body) == 0 {
-		return params, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if _, err := dec.Token(); err != nil { // the '{': the body was checked to be an object
-		return nil, []fieldError{{"", "the body is not a JSON object"}}
-	}
-	var errs []fieldError
-	for dec.More() {
-		tok, err := dec.Token()
-		key, isKey := tok.(string)
-		var raw json.RawMessage
-		if err == nil && isKey {
-			err = dec.Decode(&raw)
-		}
-		if err != nil || !isKey {
-			return nil, []fieldError{{"", "the body is not a JSON object"}}
-		}
-		r, known := rs[key]
-		if !known {
-			params.Add(key, string(raw))
-			continue
-		}
-		text, msg := jsonText(raw, r.json)
-		if msg != "" {
-			errs = append(errs, fieldError{key, msg})
-			continue
-		}
-		params.Add(key, text)
-	}
-	return params, errs
-}
-
-// jsonText is raw, a JSON value that should be of kind k, as the text of a
-// v2 parameter, or what is wrong with it.
-func jsonText(raw json.RawMessage, k jsonKind) (string, string) {
-	switch c := raw[0]; {
-	case c == 'n':
-		return "", "is null: leave out a field that is not set"
-	case k == kindString && c == '"':
-		var s string
-		_ = json.Unmarshal(raw, &s) // a valid JSON string: the body is valid JSON
-		return s, ""
-	case k == kindNumber && (c == '-' || '0' <= c && c <= '9'):
-		return string(raw), "" // the digits as sent, for the amount rules to judge
-	case k == kindBool && (c == 't' || c == 'f'):
-		return string(raw), ""
-	}
-	return "", "must be a JSON " + jsonKindNames[k]
-}
-
 // createPaymentParamsV3 are the parameters of POST /v3/payments: v2's, but
 // where Khipu's v3 description says otherwise.
 var createPaymentParamsV3 = withRules(createPaymentParams, rules{
-	"notify_api_version":       optional(oneOf("3.0", "1.3")),
 	"body":                     optional(maxChars(5120)),
 	"integrator_fee":           optional(maxChars(16), nonNegativeAmount),
 	"psp_client_merchant_name": optional(maxChars(255)),

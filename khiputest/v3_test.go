@@ -174,7 +174,8 @@ func TestV3URLAndAPIKey(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, v3Send(t, srv, other.APIKey(), http.MethodGet, "/v3/banks", "").status)
 
 	assert.Equal(t, apiKey, newV3Server(t).APIKey(), "WithAPIKey sets it")
-	assert.Panics(t, func() { khiputest.WithAPIKey(" ") }, "a server that takes no key hides a client that sends none")
+	assert.PanicsWithValue(t, "khiputest: WithAPIKey: the key is empty", func() { khiputest.WithAPIKey(" ") }, "a server that takes no key hides a client that sends none")
+	assert.PanicsWithValue(t, "khiputest: WithAPIKey: the key has a space or a control character, which Khipu's clients refuse to send", func() { khiputest.WithAPIKey("a key") })
 }
 
 // v3Endpoint is a request to one v3 endpoint.
@@ -310,7 +311,7 @@ func TestV3CreatePaymentAnswersLikeKhipu(t *testing.T) {
 }
 
 func TestV3CreatePaymentValidatesTheJSON(t *testing.T) {
-	srv := newV3Server(t)
+	srv := newV3Server(t, khiputest.WithStrict()) // a null or unknown field is refused, not a warning
 	tests := []struct {
 		name       string
 		body       string
@@ -336,7 +337,7 @@ func TestV3CreatePaymentValidatesTheJSON(t *testing.T) {
 		{"a subject over 255 characters", `{"amount": 1000, "currency": "CLP", "subject": "` + strings.Repeat("ñ", 256) + `"}`, []string{"subject"}},
 		{"a body over 5120 characters", `{"amount": 1000, "currency": "CLP", "subject": "x", "body": "` + strings.Repeat("b", 5121) + `"}`, []string{"body"}},
 		{"an integrator_fee over 16 characters", `{"amount": 1000, "currency": "CLP", "subject": "x", "integrator_fee": "0.00000000000001"}`, []string{"integrator_fee"}},
-		{"notify_api_version 1.2", `{"amount": 1000, "currency": "CLP", "subject": "x", "notify_api_version": "1.2"}`, []string{"notify_api_version"}},
+		{"notify_api_version 2.0", `{"amount": 1000, "currency": "CLP", "subject": "x", "notify_api_version": "2.0"}`, []string{"notify_api_version"}},
 		{"notify_api_version as a number", `{"amount": 1000, "currency": "CLP", "subject": "x", "notify_api_version": 3.0}`, []string{"notify_api_version"}},
 		{"a date that is not ISO-8601", `{"amount": 1000, "currency": "CLP", "subject": "x", "expires_date": "31/12/2030"}`, []string{"expires_date"}},
 		{"a relative notify_url", `{"amount": 1000, "currency": "CLP", "subject": "x", "notify_url": "/notify"}`, []string{"notify_url"}},
@@ -453,7 +454,7 @@ func TestV3GetPaymentAnswersLikeKhipu(t *testing.T) {
 }
 
 func TestV3PaymentLifecycle(t *testing.T) {
-	srv := newV3Server(t)
+	srv := newV3Server(t, khiputest.WithStrict()) // a null or unknown field is refused, not a warning
 	path := func(id, action string) string { return "/v3/payments/" + id + action }
 	fieldAtFault := func(t *testing.T, method, path, body string) string {
 		t.Helper()
@@ -614,9 +615,9 @@ func receiverCreated(t *testing.T, answer map[string]any) khipu.ReceiverCreated 
 }
 
 func TestV3Receivers(t *testing.T) {
-	srv := newV3Server(t)
+	srv := newV3Server(t, khiputest.WithStrict()) // a null or unknown field is refused, not a warning
 	answer := v3OK(t, srv, http.MethodPost, "/v3/receivers", receiverJSON(nil))
-	assert.Equal(t, []string{"receiver_id", "secret"}, sorted(keysOfMap(answer)))
+	assert.Equal(t, []string{"api_key", "receiver_id", "secret"}, sorted(keysOfMap(answer)), "v3's answer has the new account's API key (receivers_test.go)")
 	created := receiverCreated(t, answer)
 	assert.NotEqual(t, receiverID, created.ReceiverID)
 
@@ -633,7 +634,7 @@ func TestV3Receivers(t *testing.T) {
 		"a missing required field":     {map[string]any{"admin_last_name": nil}, []string{"admin_last_name"}},
 		"a phone as a number":          {map[string]any{"business_phone": 56223456789}, []string{"business_phone"}},
 		"a country that is not a code": {map[string]any{"country_code": "Chile"}, []string{"country_code"}},
-		"an unknown field":             {map[string]any{"api_key": "x"}, []string{"api_key"}},
+		"an unknown field":             {map[string]any{"receiver_id": "x"}, []string{"receiver_id"}},
 	} {
 		t.Run(name+" is a 400 naming it", func(t *testing.T) {
 			ke := v3Fails(t, srv, http.StatusBadRequest, http.MethodPost, "/v3/receivers", receiverJSON(tt.changes))
@@ -818,16 +819,6 @@ func TestPayPostsASignedNotification3(t *testing.T) {
 		assert.Equal(t, http.StatusInternalServerError, ne.StatusCode)
 		verified(t, <-got)
 	})
-}
-
-func TestV2KeepsRefusingNotifyAPIVersion3(t *testing.T) {
-	srv := newV3Server(t)
-	form := validCreate()
-	form.Set("notify_url", "https://shop.example/khipu")
-	form.Set("notify_api_version", "3.0")
-	status, ke := rawCall(t, srv, receiverID, secret, http.MethodPost, "/payments", form)
-	assert.Equal(t, http.StatusBadRequest, status)
-	assert.Equal(t, []string{"notify_api_version"}, ke.fields(), "v2 takes 1.2 and 1.3, as before v3")
 }
 
 func TestV3FailNext(t *testing.T) {

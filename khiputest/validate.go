@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -85,6 +86,20 @@ func oneOf(allowed ...string) check {
 	}
 }
 
+// notifyAPIVersion accepts the versions of Khipu's notification API: 1.2 and
+// 1.3, which POST a notification_token to look the payment up with, and 3.0,
+// which POSTs the payment itself, signed. Each API version takes all three:
+// Khipu's v3 is a gateway in front of v2 that passes notify_api_version on,
+// so v2 takes 3.0 too, and v3 takes 1.3 (v3 has no lookup by token, but v2
+// does).
+func notifyAPIVersion(v string) string {
+	switch v {
+	case "1.2", "1.3", "3.0":
+		return ""
+	}
+	return "must be a version of Khipu's notification API: 1.3 (a notification_token to look the payment up with), 3.0 (the payment itself, signed) or 1.2"
+}
+
 // currencies are the currencies Khipu collects in, as its API v3
 // description lists them; an account collects in some of them (see
 // WithCurrencies).
@@ -117,28 +132,56 @@ func nonNegativeAmount(v string) string {
 
 const amountSyntax = "must be a decimal number with '.' as decimal separator, no thousands separator and at most 4 decimals"
 
-// boolean accepts the booleans Khipu's clients send: "true" and "false",
-// and "1" and "0" from its official PHP client, which writes a PHP bool so.
+// boolean accepts the booleans Khipu's official clients send: "true" and
+// "false" in any case ("True" and "False" from the .NET client, which writes
+// a bool with Convert.ToString), and "1" and "0" from the PHP client, which
+// writes a PHP bool so.
 func boolean(v string) string {
-	switch v {
-	case "true", "false", "1", "0":
+	if isTrue(v) || strings.EqualFold(v, "false") || v == "0" {
 		return ""
 	}
-	return `must be "true" or "false" (or 1 or 0)`
+	return `must be "true" or "false" (in any case), or 1 or 0`
 }
 
 // isTrue reports whether v, a parameter boolean accepted, is true.
-func isTrue(v string) bool { return v == "true" || v == "1" }
+func isTrue(v string) bool { return strings.EqualFold(v, "true") || v == "1" }
 
-// dateLayouts are the forms of an ISO-8601 date-time Khipu accepts: RFC
-// 3339's, and PHP's DateTime::ISO8601, without a colon in the offset
-// (2026-12-03T00:55:00+0000), which Khipu's official PHP client sends.
-var dateLayouts = []string{time.RFC3339, "2006-01-02T15:04:05-0700"}
+// dateLayouts are the forms of a date-time with an offset that Khipu's
+// official clients and documentation write, each as Go's time.Parse reads
+// it (which takes fractions of a second after the seconds in every one):
+var dateLayouts = []string{
+	time.RFC3339,                // 2026-12-08T12:25:27Z, 2027-01-15T10:00:00.000-03:00 (.NET)
+	"2006-01-02T15:04:05-0700",  // PHP's DateTime::ISO8601, from the PHP client
+	"2006-01-02 15:04:05Z07:00", // Khipu's own examples: 2023-12-31 15:45:00-04:00
+	"2006-01-02 15:04:05 -0700", // Ruby's Time#to_s, from the Ruby client
+	"2006-01-02 15:04:05 UTC",   // the same, of a time in UTC
+}
 
-// parseDate reads an ISO-8601 date-time in one of dateLayouts.
+// localDateLayouts are the forms of a date-time without an offset, read as
+// Chile's local time: the .NET client writes a DateTime of unspecified kind
+// so (2027-01-15T10:00:00.000).
+var localDateLayouts = []string{"2006-01-02T15:04:05", "2006-01-02 15:04:05"}
+
+// chile is the time zone a date without an offset is read in, loaded once;
+// an error when this machine has no time zone database (neither the
+// system's nor Go's, which a program gets by importing time/tzdata, as
+// cmd/khiputest does).
+var chile = sync.OnceValues(func() (*time.Location, error) { return time.LoadLocation("America/Santiago") })
+
+// parseDate reads a date-time in one of dateLayouts, or in one of
+// localDateLayouts in Chile's time zone.
 func parseDate(v string) (time.Time, bool) {
 	for _, layout := range dateLayouts {
 		if t, err := time.Parse(layout, v); err == nil {
+			return t, true
+		}
+	}
+	loc, err := chile()
+	if err != nil {
+		return time.Time{}, false
+	}
+	for _, layout := range localDateLayouts {
+		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
 			return t, true
 		}
 	}
@@ -148,10 +191,17 @@ func parseDate(v string) (time.Time, bool) {
 // date checks that v is a date-time in a form Khipu accepts. Whether it is
 // in the future depends on the server's clock, and is checked with it.
 func date(v string) string {
-	if _, ok := parseDate(v); !ok {
-		return "must be an ISO-8601 date-time such as 2026-01-02T15:04:05-03:00"
+	if _, ok := parseDate(v); ok {
+		return ""
 	}
-	return ""
+	if _, err := chile(); err != nil {
+		for _, layout := range localDateLayouts {
+			if _, perr := time.Parse(layout, v); perr == nil {
+				return "has no offset, so is Chile's local time, but this machine has no time zone database to read America/Santiago in: " + err.Error()
+			}
+		}
+	}
+	return "must be an ISO-8601 date-time such as 2026-01-02T15:04:05-03:00"
 }
 
 func absoluteURL(v string) string {

@@ -303,9 +303,10 @@ func TestReceiversCreateShowsCredentialsOnlyWhenAsked(t *testing.T) {
 
 	out := ok(t, env(srv), "", append(args[:2:2], append([]string{"-show-credentials"}, args[2:]...)...)...)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	require.Len(t, lines, 2, out)
+	require.Len(t, lines, 3, out)
 	assert.Regexp(t, `^receiver_id: [0-9]+$`, lines[0])
 	assert.Regexp(t, `^secret:      [0-9a-z]{40}$`, lines[1])
+	assert.Regexp(t, `^api_key:     [0-9a-z]{32}$`, lines[2], "v3 answers the new account's API key too")
 
 	js := decode(t, ok(t, env(srv), "", append(args[:2:2], append([]string{"-show-credentials", "-json", "-api", "v2"}, args[2:]...)...)...))
 	assert.Len(t, js["secret"], 40)

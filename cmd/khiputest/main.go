@@ -2,17 +2,26 @@
 // github.com/khipu-go/khipu/khiputest, as a program, for the tests of shops
 // written in any language:
 //
-//	go run github.com/khipu-go/khipu/cmd/khiputest -addr 127.0.0.1:8090 -receiver-id 12345 -secret S -api-key K
+//	go install github.com/khipu-go/khipu/cmd/khiputest@latest
+//	khiputest -addr 127.0.0.1:8090 -receiver-id 12345 -secret S -api-key K
 //
-// It prints its base URLs and credentials (random ones for the flags left
-// out) and serves, on one address, Khipu's API v2 under /api/2.0, its API v3
-// under /v3, automatic payments under /v1/automatic-payment, the payment and
-// mandate pages, and a control API under /khiputest/ that does what a Go
-// test does with a khiputest.Server: pay a payment, notify it again, set its
-// status, authorize a subscription, fail the next requests to an endpoint,
-// list the requests received (see khiputest.Server.ControlHandler).
-// Notifications are sent when a payment is paid, and the control API's
-// answer says how the shop answered.
+// (or go run github.com/khipu-go/khipu/cmd/khiputest@latest with the same
+// flags). It prints its base URLs and credentials (random ones for the flags
+// left out) and serves, on one address, Khipu's API v2 under /api/2.0, its
+// API v3 under /v3, automatic payments under /v1/automatic-payment, the
+// payment and mandate pages, the receipts of paid payments, and a control
+// API under /khiputest/ that does what a Go test does with a
+// khiputest.Server: pay a payment, notify it again, set its status,
+// authorize a subscription, fail the next requests to an endpoint, list the
+// requests received (see khiputest.Server.ControlHandler). GET /khiputest/
+// lists its routes, and the endpoints fail-next takes ("POST /payments",
+// "GET /v3/banks", ...). Notifications are sent when a payment is paid, and
+// the control API's answer says how the shop answered.
+//
+// -secret is the collection account's secret, its "Llave secreta": it signs
+// the account's v2 requests, and the notifications 3.0 sent to the shop,
+// which verifies them with it. -api-key is what v3 requests carry in
+// x-api-key.
 //
 // A notification or callback the shop does not accept is logged to stderr,
 // one line each (level=WARN, with its payment_id, url, and the shop's status
@@ -23,9 +32,14 @@
 // notify_status, and a payment page sends the payer back only once the shop
 // has answered, so a browser test finds the shop notified.
 //
+// What a request sent that Khipu probably accepts but is likely a mistake
+// (a null or unknown field in a v3 body) is accepted, logged to stderr as a
+// warning and listed with the request in GET /khiputest/requests; with
+// -strict it is refused with a 400 instead.
+//
 // GET /khiputest/requests lists the last 1000 API requests (-max-requests
-// sets how many): the program may run for days, and a list of every request
-// would grow with them.
+// sets how many), with their credentials hidden: the program may run for
+// days, and a list of every request would grow with them.
 //
 // -public-url is the address shops and browsers use to reach it when that
 // is not -addr (another container, a tunnel): payment URLs point there, and
@@ -56,7 +70,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	_ "time/tzdata" // a date sent without an offset is Chile's time, on any machine
 
+	"github.com/khipu-go/khipu/internal/wire"
 	"github.com/khipu-go/khipu/khiputest"
 )
 
@@ -70,7 +86,7 @@ func main() {
 type config struct {
 	addr, receiverID, secret, apiKey, publicURL string
 	currencies                                  string
-	refunds                                     bool
+	refunds, strict                             bool
 	maxRequests                                 int
 }
 
@@ -131,23 +147,33 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // parseFlags reads args into a config and the server options it asks for,
-// making up the credentials it does not give.
+// making up the credentials it does not give. Its errors name the flag at
+// fault, in the words of this program's users, who speak HTTP.
 func parseFlags(args []string, stderr io.Writer) (cfg config, opts []khiputest.ServerOption, err error) {
 	fs := flag.NewFlagSet("khiputest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8090", "the `address` to listen on; port 0 picks a free one")
-	fs.StringVar(&cfg.receiverID, "receiver-id", "", "the collection account's receiver `id` for API v2 (default: a random one)")
-	fs.StringVar(&cfg.secret, "secret", "", "the collection account's `secret` for API v2 (default: a random one)")
-	fs.StringVar(&cfg.apiKey, "api-key", "", "the `key` API v3 takes in x-api-key (default: a random one)")
+	fs.StringVar(&cfg.receiverID, "receiver-id", "", "the collection account's receiver `id`, a number, which v2 requests name (default: a random one)")
+	fs.StringVar(&cfg.secret, "secret", "", "the collection account's `secret` (\"Llave secreta\"), which signs its v2 requests and its notifications 3.0 (default: a random one)")
+	fs.StringVar(&cfg.apiKey, "api-key", "", "the account's API `key`, which v3 and automatic-payment requests carry in x-api-key (default: a random one)")
 	fs.StringVar(&cfg.publicURL, "public-url", "", "the `URL` shops and browsers reach the server at, when it is not -addr's (a container, a tunnel)")
-	fs.StringVar(&cfg.currencies, "currencies", "CLP", "the comma-separated `codes` of the currencies the account collects in")
+	fs.StringVar(&cfg.currencies, "currencies", "CLP", "the comma-separated `codes` of the currencies the account collects in: CLP, CLF, ARS, PEN, MXN, USD, EUR, BOB, COP")
 	fs.BoolVar(&cfg.refunds, "refunds", true, "whether the account may refund payments")
+	fs.BoolVar(&cfg.strict, "strict", false, "refuse with a 400, instead of accepting with a warning, what Khipu probably accepts but is likely a mistake: a null or unknown field in a v3 body, an integrator_fee from an account without an integrator")
 	fs.IntVar(&cfg.maxRequests, "max-requests", 1000, "how many of the last API requests GET /khiputest/requests lists; older ones are forgotten, so that memory does not grow")
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, err
 	}
 	if fs.NArg() > 0 {
 		return cfg, nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	// As Khipu's clients refuse them: the value is not echoed, as a
+	// receiver id and a secret swapped would print the secret.
+	if cfg.receiverID != "" && !wire.Digits(cfg.receiverID) {
+		return cfg, nil, errors.New("-receiver-id: must be the number of a collection account, as Khipu's receiver ids are and its clients require (are -receiver-id and -secret swapped?)")
+	}
+	if strings.TrimSpace(cfg.secret) != cfg.secret {
+		return cfg, nil, errors.New("-secret: has leading or trailing white space, which Khipu's clients refuse")
 	}
 	if cfg.receiverID == "" {
 		n, _ := rand.Int(rand.Reader, big.NewInt(900000)) // never fails on supported platforms
@@ -158,23 +184,51 @@ func parseFlags(args []string, stderr io.Writer) (cfg config, opts []khiputest.S
 		_, _ = rand.Read(b)
 		cfg.secret = hex.EncodeToString(b) // 40 hex digits, as Khipu's secrets
 	}
-	// The options panic on what they refuse; here that is a bad flag.
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
+	flags := []struct {
+		name string
+		set  bool
+		make func() khiputest.ServerOption
+	}{
+		{"currencies", true, func() khiputest.ServerOption {
+			return khiputest.WithCurrencies(strings.Split(cfg.currencies, ",")...)
+		}},
+		{"refunds", true, func() khiputest.ServerOption { return khiputest.WithRefunds(cfg.refunds) }},
+		{"max-requests", true, func() khiputest.ServerOption { return khiputest.WithMaxRequests(cfg.maxRequests) }},
+		{"strict", cfg.strict, khiputest.WithStrict},
+		{"api-key", cfg.apiKey != "", func() khiputest.ServerOption { return khiputest.WithAPIKey(cfg.apiKey) }},
+		// Checked here, used once the address is known.
+		{"public-url", cfg.publicURL != "", func() khiputest.ServerOption { return khiputest.WithPublicURL(cfg.publicURL) }},
+	}
+	for _, f := range flags {
+		if !f.set {
+			continue
 		}
-	}()
-	opts = []khiputest.ServerOption{
-		khiputest.WithCurrencies(strings.Split(cfg.currencies, ",")...), khiputest.WithRefunds(cfg.refunds),
-		khiputest.WithMaxRequests(cfg.maxRequests),
-	}
-	if cfg.apiKey != "" {
-		opts = append(opts, khiputest.WithAPIKey(cfg.apiKey))
-	}
-	if cfg.publicURL != "" {
-		khiputest.WithPublicURL(cfg.publicURL) // checked here, used once the address is known
+		opt, err := option(f.name, f.make)
+		if err != nil {
+			return cfg, nil, err
+		}
+		if f.name != "public-url" {
+			opts = append(opts, opt)
+		}
 	}
 	return cfg, opts, nil
+}
+
+// option calls make, which builds the server option of the flag name from
+// its value, and turns its panic, which says what is wrong with the value
+// ("khiputest: WithCurrencies: ..."), into an error naming the flag instead
+// of the Go function.
+func option(name string, make func() khiputest.ServerOption) (opt khiputest.ServerOption, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg := fmt.Sprint(r)
+			if _, reason, ok := strings.Cut(strings.TrimPrefix(msg, "khiputest: "), ": "); ok {
+				msg = reason
+			}
+			err = fmt.Errorf("-%s: %s", name, msg)
+		}
+	}()
+	return make(), nil
 }
 
 // reachable is addr as a client on this machine reaches it: a listener on

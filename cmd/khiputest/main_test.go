@@ -475,23 +475,85 @@ func TestThePublicURLAndRandomCredentials(t *testing.T) {
 }
 
 func TestBadFlagsExitWith2(t *testing.T) {
-	for _, args := range [][]string{
-		{"-public-url", "ftp://khipu.test"},
-		{"-currencies", "usd"},
-		{"-api-key", " "},
-		{"-max-requests", "0"},
-		{"-nope"},
-		{"extra"},
+	for _, tt := range []struct {
+		args []string
+		says string // what stderr says, after "khiputest: "
+	}{
+		{[]string{"-public-url", "ftp://khipu.test"}, `-public-url: "ftp://khipu.test" is not an http or https URL with a host and no path, query or fragment`},
+		{[]string{"-currencies", "usd"}, `-currencies: "usd" is not a currency code Khipu collects in (CLP, CLF, ARS, PEN, MXN, USD, EUR, BOB, COP)`},
+		{[]string{"-currencies", "CLP,clp"}, `-currencies: "clp" is not a currency code Khipu collects in (CLP, CLF, ARS, PEN, MXN, USD, EUR, BOB, COP)`},
+		{[]string{"-api-key", " "}, "-api-key: the key is empty"},
+		{[]string{"-api-key", "my key"}, "-api-key: the key has a space or a control character, which Khipu's clients refuse to send"},
+		{[]string{"-max-requests", "0"}, "-max-requests: 0; want at least 1"},
+		{[]string{"-receiver-id", "abc"}, "-receiver-id: must be the number of a collection account, as Khipu's receiver ids are and its clients require (are -receiver-id and -secret swapped?)"},
+		{[]string{"-receiver-id", "12345 "}, "-receiver-id: must be the number of a collection account"},
+		{[]string{"-secret", " s3cr3t"}, "-secret: has leading or trailing white space, which Khipu's clients refuse"},
+		{[]string{"-nope"}, ""},
+		{[]string{"extra"}, `unexpected arguments ["extra"]`},
 	} {
-		cmd := exec.Command(binary, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
+		cmd := exec.Command(binary, append([]string{"-addr", "127.0.0.1:0"}, tt.args...)...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		err := cmd.Run()
 		var exit *exec.ExitError
-		require.True(t, errors.As(err, &exit), "%v: %v", args, err)
-		assert.Equal(t, 2, exit.ExitCode(), "%v", args)
-		assert.NotEmpty(t, stderr.String(), "%v says why", args)
+		require.True(t, errors.As(err, &exit), "%v: %v", tt.args, err)
+		assert.Equal(t, 2, exit.ExitCode(), "%v", tt.args)
+		assert.NotEmpty(t, stderr.String(), "%v says why", tt.args)
+		if tt.says != "" {
+			assert.True(t, strings.HasPrefix(stderr.String(), "khiputest: "+tt.says), "%v says %q", tt.args, stderr.String())
+			assert.Equal(t, 1, strings.Count(stderr.String(), "khiputest:"), "%v: one prefix: %q", tt.args, stderr.String())
+			assert.NotContains(t, stderr.String(), "With", "%v: the flag, not the Go function", tt.args)
+		}
 	}
+}
+
+func TestAReceiverIDIsANumberAsTheClientsRequire(t *testing.T) {
+	p := start(t, "-addr", "127.0.0.1:0", "-receiver-id", "0012345", "-secret", "s")
+	assert.Equal(t, "0012345", p.banner["receiver_id"], "digits, as khipu.NewClient takes them")
+}
+
+func TestStrictAndWarnings(t *testing.T) {
+	body := `{"amount": 1000, "currency": "CLP", "subject": "x", "receiver_id": 12345, "transaction_id": null}`
+	lenient := start(t, "-addr", "127.0.0.1:0", "-api-key", "K")
+	a := v3(t, "K", http.MethodPost, lenient.banner["api_v3_url"]+"/v3/payments", body)
+	assert.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	warnings := []string{
+		"receiver_id is not a field of POST /v3/payments: ignored",
+		"transaction_id is null: leave out a field that is not set: taken as left out",
+	}
+	for _, w := range warnings {
+		assert.Contains(t, lenient.log(), `level=WARN msg="khiputest: a request Khipu probably accepts, but likely a mistake" endpoint="POST /v3/payments" warning="`+w+`"`)
+	}
+	listed := control(t, lenient, http.MethodGet, "/khiputest/requests", "")
+	var list []struct{ Warnings []string }
+	require.NoError(t, json.Unmarshal(listed.body, &list))
+	require.Len(t, list, 1)
+	assert.Equal(t, warnings, list[0].Warnings)
+
+	strict := start(t, "-addr", "127.0.0.1:0", "-api-key", "K", "-strict")
+	a = v3(t, "K", http.MethodPost, strict.banner["api_v3_url"]+"/v3/payments", body)
+	assert.Equal(t, http.StatusBadRequest, a.status, "%s", a.body)
+	assert.Contains(t, string(a.body), `"field":"receiver_id"`)
+	assert.Contains(t, string(a.body), `"field":"transaction_id"`)
+}
+
+func TestTheControlURLAnswersAnIndex(t *testing.T) {
+	p := start(t, "-addr", "127.0.0.1:0")
+	req, err := http.NewRequest(http.MethodGet, p.banner["control_url"], nil)
+	require.NoError(t, err)
+	a := send(t, req)
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	index := a.json(t)
+	assert.Contains(t, index["endpoints"], "POST /payments")
+	assert.Contains(t, index["endpoints"], "GET /v3/banks")
+	routes, _ := index["routes"].([]any)
+	assert.NotEmpty(t, routes)
+	assert.Contains(t, routes, map[string]any{"route": "GET /khiputest/requests", "does": "the API requests received, oldest first, credentials hidden, each with its warnings"})
+
+	a = control(t, p, http.MethodPost, "/khiputest/fail-next", `{"endpoint": "EndpointPaymentsCreate", "status": 503}`)
+	assert.Equal(t, http.StatusBadRequest, a.status)
+	msg, _ := a.json(t)["error"].(string)
+	assert.Contains(t, msg, `the endpoints are "GET /banks", "GET /payments", "POST /payments"`, "strings, as HTTP users write them")
 }
 
 func TestAListenerOnEveryInterfaceIsReachedAtLoopback(t *testing.T) {
@@ -580,4 +642,51 @@ func TestTheRequestsListedAreTheLastMaxRequests(t *testing.T) {
 	var list []struct{ Path string }
 	require.NoError(t, json.Unmarshal(a.body, &list))
 	assert.Equal(t, []struct{ Path string }{{"/v3/predict"}, {"/v3/payments/nope"}}, list, "the last two")
+}
+
+func TestTheREADMEListsTheEndpointsFailNextTakes(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	_, table, found := strings.Cut(string(readme), "`fail-next` takes these endpoints, as written here:")
+	require.True(t, found, "the README lists them")
+	table, _, _ = strings.Cut(table, "\n\n\n")
+	var listed []string
+	for _, m := range regexp.MustCompile("`((?:GET|POST|DELETE) /[^`]*)`").FindAllStringSubmatch(strings.Split(table, "\n\n")[1], -1) {
+		listed = append(listed, m[1])
+	}
+
+	p := start(t, "-addr", "127.0.0.1:0")
+	req, err := http.NewRequest(http.MethodGet, p.banner["control_url"], nil)
+	require.NoError(t, err)
+	var index struct{ Endpoints []string }
+	require.NoError(t, json.Unmarshal(send(t, req).body, &index))
+	assert.Equal(t, index.Endpoints, listed)
+}
+
+// TestAReversalAsEachShopSeesIt follows the README: a payment paid, then
+// reversed and notified again. A v2 shop's token lookup says reversed; a v3
+// shop's notification says nothing new (it has no status), and only GET
+// /v3/payments/{id} tells.
+func TestAReversalAsEachShopSeesIt(t *testing.T) {
+	const secret = "S"
+	p := start(t, "-addr", "127.0.0.1:0", "-receiver-id", "12345", "-secret", secret, "-api-key", "K")
+	shopURL, notifications := fakeShop(t)
+	a := v3(t, "K", http.MethodPost, p.banner["api_v3_url"]+"/v3/payments",
+		`{"amount": 5000, "currency": "CLP", "subject": "Order 1001", "notify_url": "`+shopURL+`"}`)
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	id := a.json(t)["payment_id"].(string)
+	require.Equal(t, http.StatusOK, control(t, p, http.MethodPost, "/khiputest/payments/"+id+"/pay", "").status)
+	first := <-notifications
+	verifyNotification3(t, secret, first)
+
+	require.Equal(t, http.StatusOK, control(t, p, http.MethodPost, "/khiputest/payments/"+id+"/status", `{"status": "done", "status_detail": "reversed"}`).status)
+	require.Equal(t, http.StatusOK, control(t, p, http.MethodPost, "/khiputest/payments/"+id+"/notify", "").status)
+	again := <-notifications
+	verifyNotification3(t, secret, again)
+	assert.Equal(t, string(first.body), string(again.body), "the notification 3.0 sent again is the first one, signed anew")
+	assert.NotContains(t, string(again.body), "status")
+
+	payment := v3(t, "K", http.MethodGet, p.banner["api_v3_url"]+"/v3/payments/"+id, "").json(t)
+	assert.Equal(t, "done", payment["status"])
+	assert.Equal(t, "reversed", payment["status_detail"], "what a v3 shop asks to learn of the reversal")
 }

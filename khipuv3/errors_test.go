@@ -208,23 +208,23 @@ func TestReadsAreRetriedOnGatewayStatusesAndTransportErrors(t *testing.T) {
 }
 
 func TestAReadGivesUpAfterMaxRetries(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // longer than any wait: the policy ends each call
+	defer cancel()
 	f, c := scripted(t, status(503, `{"message":"Servicio no disponible"}`))
-	_, err := c.Subscriptions.Get(context.Background(), subscriptionID)
+	_, err := c.Subscriptions.Get(ctx, subscriptionID)
 	var se *khipu.ServiceError
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, 3, f.count(), "the first attempt and 2 retries")
 
 	f, _ = scripted(t, status(503, `{"message":"Servicio no disponible"}`))
 	c = f.client(t, khipuv3.WithRetry(khipu.RetryPolicy{MaxRetries: 0}))
-	_, err = c.Banks.List(context.Background())
+	_, err = c.Banks.List(ctx)
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, 1, f.count(), "MaxRetries 0: no retry")
 
 	f, c = scripted(t, status(503, `{"message":"Servicio no disponible"}`, "Retry-After", "3600"))
 	clock := &fakeClock{}
 	khipuv3.SetClock(c, clock)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // longer than any wait: the policy ends the call
-	defer cancel()
 	_, err = c.Banks.List(ctx)
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, 1, f.count(), "a Retry-After beyond 30 s ends the call at once")

@@ -50,12 +50,6 @@ func (s *script) count() int {
 	return len(s.times)
 }
 
-func (s *script) at(i int) time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.times[i]
-}
-
 // scripted starts a server answering with answers and a client for it.
 func scripted(t *testing.T, answers ...func(w http.ResponseWriter, r *http.Request)) (*script, *khipu.Client) {
 	t.Helper()

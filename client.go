@@ -129,7 +129,7 @@ func (c *Client) call(ctx context.Context, method, path string, params, out any)
 		return err
 	}
 	_, secret := out.(*ReceiverCreated)
-	return decodeResponse(resp, body, out, method+" "+path, secret)
+	return decodeResponse(resp, body, out, method, path, secret)
 }
 
 // maxIDLength is the longest path id API v2 accepts from a caller; Khipu's

@@ -38,46 +38,57 @@ import (
 // Khipu's JSON error, such as v3's answer about an unknown payment, is a
 // *NotFoundError without a hint.
 func DecodeResponse(resp *http.Response, body []byte, v any) error {
-	name := ""
+	method, path := "", ""
 	if resp.Request != nil && resp.Request.URL != nil {
-		name = resp.Request.Method + " " + resp.Request.URL.Path
+		method, path = resp.Request.Method, resp.Request.URL.Path
 	}
 	_, secret := v.(*ReceiverCreated)
-	return decodeResponse(resp, body, v, name, secret)
+	return decodeResponse(resp, body, v, method, path, secret)
 }
 
-// decodeResponse is DecodeResponse for this package's client: name names the
-// call in errors ("GET /payments/{id}", the path below the base URL), and
-// secret says that a successful answer holds a secret, whose body is then
-// never kept in an error.
-func decodeResponse(resp *http.Response, body []byte, v any, name string, secret bool) error {
+// decodeResponse is DecodeResponse for this package's client: method and
+// path name the call in errors (path below the base URL, without the query),
+// and secret says that a successful answer holds a secret, whose body is
+// then never kept in an error.
+func decodeResponse(resp *http.Response, body []byte, v any, method, path string, secret bool) error {
 	err := checkResponse(resp, body)
 	if err == nil && v != nil {
-		err = decodeBody(resp, body, v, name)
+		err = decodeBody(resp, body, v, method, path)
 	}
-	var ue *UnexpectedResponseError
-	if secret && resp.StatusCode >= 200 && resp.StatusCode <= 299 && errors.As(err, &ue) && len(ue.Body) > 0 {
-		ue.Body = []byte("[redacted: this response carries a secret]")
+	if err != nil && secret && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		redactBody(err)
 	}
 	return err
 }
 
+// redactBody replaces the body an UnexpectedResponseError in err keeps with
+// a note that it held a secret.
+func redactBody(err error) {
+	var ue *UnexpectedResponseError
+	if errors.As(err, &ue) && len(ue.Body) > 0 {
+		ue.Body = []byte("[redacted: this response carries a secret]")
+	}
+}
+
 // decodeBody decodes a successful answer's JSON into v.
-func decodeBody(resp *http.Response, body []byte, v any, name string) error {
-	if name != "" {
-		name += ": "
+func decodeBody(resp *http.Response, body []byte, v any, method, path string) error {
+	name := func() string {
+		if method == "" {
+			return ""
+		}
+		return method + " " + path + ": "
 	}
 	trimmed := bytes.Trim(body, " \t\r\n")
 	switch {
 	case len(trimmed) == 0:
-		return newUnexpected(resp.StatusCode, body, name+"empty body where JSON was expected", nil)
+		return newUnexpected(resp.StatusCode, body, name()+"empty body where JSON was expected", nil)
 	case string(trimmed) == "null":
-		return newUnexpected(resp.StatusCode, body, name+"null where a JSON object was expected", nil)
+		return newUnexpected(resp.StatusCode, body, name()+"null where a JSON object was expected", nil)
 	case trimmed[0] == '<':
-		return newUnexpected(resp.StatusCode, body, withHint(name+"HTML where JSON was expected", baseURLHint(resp)), nil)
+		return newUnexpected(resp.StatusCode, body, withHint(name()+"HTML where JSON was expected", baseURLHint(resp)), nil)
 	}
 	if err := unmarshal(trimmed, v); err != nil {
-		return newUnexpected(resp.StatusCode, body, name+"malformed JSON", wire.CleanError(err))
+		return newUnexpected(resp.StatusCode, body, name()+"malformed JSON", wire.CleanError(err))
 	}
 	return nil
 }

@@ -131,11 +131,19 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 // that holds a secret is never kept in an error.
 func checkResponse(resp *http.Response, body []byte, out any, secret bool) error {
 	err := khipu.DecodeResponse(resp, body, out)
-	var ue *khipu.UnexpectedResponseError
-	if secret && resp.StatusCode >= 200 && resp.StatusCode <= 299 && errors.As(err, &ue) && len(ue.Body) > 0 {
-		ue.Body = []byte("[redacted: this response carries a secret]")
+	if err != nil && secret && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		redactBody(err)
 	}
 	return err
+}
+
+// redactBody replaces the body an UnexpectedResponseError in err keeps with
+// a note that it held a secret.
+func redactBody(err error) {
+	var ue *khipu.UnexpectedResponseError
+	if errors.As(err, &ue) && len(ue.Body) > 0 {
+		ue.Body = []byte("[redacted: this response carries a secret]")
+	}
 }
 
 // validID refuses an id that could change the URL path: only letters,

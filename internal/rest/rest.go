@@ -195,7 +195,9 @@ func (c *Client) attempt(ctx context.Context, req *Request, n int) result {
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		r.retryable = len(data) <= MaxBody
 	}
-	c.log(ctx, req, n, resp.StatusCode, time.Since(start), answerAttr(resp.StatusCode, data))
+	if c.logs(ctx) {
+		c.log(ctx, req, n, resp.StatusCode, time.Since(start), answerAttr(resp.StatusCode, data))
+	}
 	return r
 }
 
@@ -203,7 +205,7 @@ func (c *Client) attempt(ctx context.Context, req *Request, n int) result {
 // duration and what went wrong (what, if it is not empty), never a header, a
 // parameter or a body.
 func (c *Client) log(ctx context.Context, req *Request, attempt, status int, d time.Duration, what slog.Attr) {
-	if c.Logger == nil || !c.Logger.Enabled(ctx, slog.LevelDebug) {
+	if !c.logs(ctx) {
 		return
 	}
 	c.Logger.LogAttrs(ctx, slog.LevelDebug, "khipu request",
@@ -214,6 +216,11 @@ func (c *Client) log(ctx context.Context, req *Request, attempt, status int, d t
 		slog.Duration("duration", d),
 		what,
 	)
+}
+
+// logs says whether c writes debug records.
+func (c *Client) logs(ctx context.Context) bool {
+	return c.Logger != nil && c.Logger.Enabled(ctx, slog.LevelDebug)
 }
 
 // transportError is a request that got no complete response: the connection

@@ -83,7 +83,9 @@ type ValidationError struct {
 	hint string // what to check when the answer suggests a wrong base URL
 }
 
-// Error describes the rejection and every field Khipu named, on one line.
+// Error describes the rejection and every field Khipu named, on one line,
+// followed by a hint to check the base URL when the answer shows the request
+// went to the wrong API (see DecodeResponse).
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "khipu: validation error (HTTP %d): %s", e.StatusCode, rest.OneLine(e.Message))
@@ -117,7 +119,9 @@ type AuthorizationError struct {
 	hint string // what to check when the answer suggests a wrong base URL
 }
 
-// Error gives the status and Khipu's message, on one line.
+// Error gives the status and Khipu's message, on one line, followed by a
+// hint to check the base URL when the answer shows the request went to the
+// wrong API (see DecodeResponse).
 func (e *AuthorizationError) Error() string {
 	return fmt.Sprintf("khipu: authorization error (HTTP %d): %s", e.StatusCode, withHint(rest.OneLine(e.Message), e.hint))
 }
@@ -138,7 +142,9 @@ type NotFoundError struct {
 	hint string // what to check when the answer suggests a wrong base URL
 }
 
-// Error gives the status and Khipu's message, on one line.
+// Error gives the status and Khipu's message, on one line, followed by a
+// hint to check the base URL when the answer shows the request went to the
+// wrong API (see DecodeResponse).
 func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("khipu: not found (HTTP %d): %s", e.StatusCode, withHint(rest.OneLine(e.Message), e.hint))
 }
@@ -158,7 +164,9 @@ type ServiceError struct {
 	hint string // what to check when the answer suggests a wrong base URL
 }
 
-// Error gives the status and Khipu's message, on one line.
+// Error gives the status and Khipu's message, on one line, followed by a
+// hint to check the base URL when the answer shows the request went to the
+// wrong API (see DecodeResponse).
 func (e *ServiceError) Error() string {
 	return fmt.Sprintf("khipu: service error (HTTP %d): %s", e.StatusCode, withHint(rest.OneLine(e.Message), e.hint))
 }

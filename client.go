@@ -66,7 +66,6 @@ func NewClient(receiverID, secret string, opts ...Option) (*Client, error) {
 		rest: rest.Client{
 			UserAgent: userAgent,
 			Retry:     rest.DefaultPolicy,
-			Errors:    errorMaker{},
 		},
 	}
 	if err := rest.Apply(c, opts); err != nil {
@@ -100,8 +99,8 @@ func (c *Client) Format(f fmt.State, verb rune) { _, _ = io.WriteString(f, c.Str
 
 // call makes one API call: it form-encodes params (a struct with url tags,
 // or nil), signs exactly what it sends, and hands the request to the
-// pipeline, which sends it (retrying only reads), turns the status into a
-// typed error and decodes the JSON answer into out.
+// pipeline, which sends it (retrying only reads); decodeResponse turns the
+// answer into out or a typed error.
 func (c *Client) call(ctx context.Context, method, path string, params, out any) error {
 	if ctx == nil {
 		return &ParamError{Param: "ctx", Reason: "is nil"}
@@ -125,8 +124,12 @@ func (c *Client) call(ctx context.Context, method, path string, params, out any)
 	case len(values) > 0:
 		req.URL += "?" + values.Encode()
 	}
-	_, req.Secret = out.(*ReceiverCreated)
-	return c.rest.Do(ctx, req, out)
+	resp, body, err := c.rest.Do(ctx, req)
+	if err != nil {
+		return err
+	}
+	_, secret := out.(*ReceiverCreated)
+	return decodeResponse(resp, body, out, method, path, secret)
 }
 
 // maxIDLength is the longest path id API v2 accepts from a caller; Khipu's

@@ -91,7 +91,10 @@
 // Each of the first five also opens as an [*APIError], with the status,
 // Khipu's message and the first KiB of the body, so that one check can log
 // any answer of Khipu's. Error() is always one line: control characters in
-// Khipu's text are escaped.
+// Khipu's text are escaped. An answer that shows the client is pointed at
+// the wrong address (a v2 client at API v3's, a page that is not Khipu's
+// API) gives an error that ends with the base URL to use;
+// [DecodeResponse] maps answers to these errors for calls of your own.
 //
 // A call whose context is cancelled or expires before Khipu's answer has
 // arrived comes back wrapping ctx.Err(), so errors.Is(err,

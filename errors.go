@@ -1,18 +1,14 @@
 package khipu
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/khipu-go/khipu/internal/rest"
-	"github.com/khipu-go/khipu/internal/wire"
 )
 
 // APIError is what every error that carries Khipu's (or a proxy's) HTTP
@@ -39,7 +35,7 @@ type APIError struct {
 
 // Error gives the status and the message, on one line.
 func (e *APIError) Error() string {
-	return "khipu: HTTP " + strconv.Itoa(e.StatusCode) + ": " + oneLine(e.Message)
+	return "khipu: HTTP " + strconv.Itoa(e.StatusCode) + ": " + rest.OneLine(e.Message)
 }
 
 // maxErrorBody is how much of an answer's body an error keeps.
@@ -62,6 +58,14 @@ func asAPIError(target any, status int, message string, body []byte) bool {
 	return ok
 }
 
+// withHint is message followed by hint, if there is one.
+func withHint(message, hint string) string {
+	if hint == "" {
+		return message
+	}
+	return message + "; " + hint
+}
+
 // FieldError is one parameter Khipu rejected, as listed in a ValidationError.
 type FieldError struct {
 	Field   string `json:"field"`
@@ -76,19 +80,25 @@ type ValidationError struct {
 	Errors     []FieldError
 
 	body []byte
+	hint string // what to check when the answer suggests a wrong base URL
 }
 
-// Error describes the rejection and every field Khipu named, on one line.
+// Error describes the rejection and every field Khipu named, on one line,
+// followed by a hint to check the base URL when the answer shows the request
+// went to the wrong API (see DecodeResponse).
 func (e *ValidationError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "khipu: validation error (HTTP %d): %s", e.StatusCode, oneLine(e.Message))
+	fmt.Fprintf(&b, "khipu: validation error (HTTP %d): %s", e.StatusCode, rest.OneLine(e.Message))
 	for i, fe := range e.Errors {
 		if i == 0 {
 			b.WriteString(":")
 		} else {
 			b.WriteString(";")
 		}
-		fmt.Fprintf(&b, " %s: %s", oneLine(fe.Field), oneLine(fe.Message))
+		fmt.Fprintf(&b, " %s: %s", rest.OneLine(fe.Field), rest.OneLine(fe.Message))
+	}
+	if e.hint != "" {
+		b.WriteString("; " + e.hint)
 	}
 	return b.String()
 }
@@ -106,11 +116,14 @@ type AuthorizationError struct {
 	Message    string
 
 	body []byte
+	hint string // what to check when the answer suggests a wrong base URL
 }
 
-// Error gives the status and Khipu's message, on one line.
+// Error gives the status and Khipu's message, on one line, followed by a
+// hint to check the base URL when the answer shows the request went to the
+// wrong API (see DecodeResponse).
 func (e *AuthorizationError) Error() string {
-	return fmt.Sprintf("khipu: authorization error (HTTP %d): %s", e.StatusCode, oneLine(e.Message))
+	return fmt.Sprintf("khipu: authorization error (HTTP %d): %s", e.StatusCode, withHint(rest.OneLine(e.Message), e.hint))
 }
 
 // As opens e as an *APIError.
@@ -126,11 +139,14 @@ type NotFoundError struct {
 	Message    string
 
 	body []byte
+	hint string // what to check when the answer suggests a wrong base URL
 }
 
-// Error gives the status and Khipu's message, on one line.
+// Error gives the status and Khipu's message, on one line, followed by a
+// hint to check the base URL when the answer shows the request went to the
+// wrong API (see DecodeResponse).
 func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("khipu: not found (HTTP %d): %s", e.StatusCode, oneLine(e.Message))
+	return fmt.Sprintf("khipu: not found (HTTP %d): %s", e.StatusCode, withHint(rest.OneLine(e.Message), e.hint))
 }
 
 // As opens e as an *APIError.
@@ -145,11 +161,14 @@ type ServiceError struct {
 	Message    string
 
 	body []byte
+	hint string // what to check when the answer suggests a wrong base URL
 }
 
-// Error gives the status and Khipu's message, on one line.
+// Error gives the status and Khipu's message, on one line, followed by a
+// hint to check the base URL when the answer shows the request went to the
+// wrong API (see DecodeResponse).
 func (e *ServiceError) Error() string {
-	return fmt.Sprintf("khipu: service error (HTTP %d): %s", e.StatusCode, oneLine(e.Message))
+	return fmt.Sprintf("khipu: service error (HTTP %d): %s", e.StatusCode, withHint(rest.OneLine(e.Message), e.hint))
 }
 
 // As opens e as an *APIError.
@@ -203,7 +222,13 @@ func (e *UnexpectedResponseError) problem() string {
 		}
 		s += e.err.Error()
 	}
-	return oneLine(s)
+	return rest.OneLine(s)
+}
+
+// LogValue is what a log record shows of e, with slog: Error without the
+// body, which can hold a payer's e-mail or a created receiver's secret.
+func (e *UnexpectedResponseError) LogValue() slog.Value {
+	return slog.StringValue(e.summary())
 }
 
 // Unwrap returns the decoding or reading error behind e, if any.
@@ -240,40 +265,6 @@ func bodySnippet(body []byte, n int) string {
 	return s
 }
 
-// oneLine escapes what could break a log line in text from Khipu: control
-// characters (a newline in "monto\nmuy bajo" becomes `\n`), Unicode line
-// separators and invalid UTF-8. Printable text, accents included, stays as
-// it is.
-func oneLine(s string) string {
-	clean := true
-	for _, r := range s {
-		if !unicode.IsPrint(r) && r != ' ' || r == utf8.RuneError {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i, r := range s {
-		switch {
-		case r == utf8.RuneError:
-			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
-				fmt.Fprintf(&b, `\x%02x`, s[i])
-				continue
-			}
-			b.WriteRune(r)
-		case unicode.IsPrint(r) || r == ' ':
-			b.WriteRune(r)
-		default:
-			q := strconv.QuoteRuneToASCII(r) // '\n', '\x1b', '\u2028'
-			b.WriteString(q[1 : len(q)-1])
-		}
-	}
-	return b.String()
-}
-
 // ParamError is a parameter the client refused before sending anything: a
 // required one missing, an invalid amount, an unsafe path id.
 type ParamError struct {
@@ -306,88 +297,7 @@ func (e *AmountError) Error() string {
 // payment belongs to another collection account than the client's.
 var ErrReceiverMismatch = errors.New("khipu: payment belongs to another receiver")
 
-// errorMaker makes this package's errors for the request pipeline, which
-// package khipuv3 shares.
-type errorMaker struct{}
-
-func init() { rest.KhipuErrors = errorMaker{} }
-
-// Unexpected makes an UnexpectedResponseError.
-func (errorMaker) Unexpected(status int, body []byte, reason string, cause error) error {
-	return newUnexpected(status, body, reason, cause)
-}
-
-// Check turns every status but 2xx into a typed error, in one place, for
-// API v2 and v3 alike. Khipu's error is a JSON object with a message (v2:
-// {"status", "message", "errors": [{"field", "message"}]}; v3's is not
-// documented, and some of Khipu's own plugins read "error" instead): an
-// answer without one is an UnexpectedResponseError.
-func (errorMaker) Check(status int, body []byte) error {
-	if status >= 200 && status <= 299 {
-		return nil
-	}
-	var w struct {
-		Message wire.String     `json:"message"`
-		Error   wire.String     `json:"error"`
-		Errors  json.RawMessage `json:"errors"`
-	}
-	if err := wire.Object(body, &w); err != nil {
-		return newUnexpected(status, body, "HTTP status "+strconv.Itoa(status)+" without Khipu's JSON error", err)
-	}
-	msg := string(w.Message)
-	if msg == "" {
-		msg = string(w.Error)
-	}
-	// v2's field list, when it is one: v3's error body has no documented
-	// shape, and a list in another shape must not lose Khipu's message.
-	var fields []struct {
-		Field   wire.String `json:"field"`
-		Message wire.String `json:"message"`
-	}
-	if json.Unmarshal(w.Errors, &fields) != nil {
-		fields = nil
-	}
-	if msg == "" && len(fields) == 0 {
-		return newUnexpected(status, body, "HTTP status "+strconv.Itoa(status)+" without Khipu's JSON error", nil)
-	}
-	body = capBody(body)
-	switch {
-	case status == http.StatusBadRequest:
-		errs := make([]FieldError, len(fields))
-		for i, f := range fields {
-			errs[i] = FieldError{Field: string(f.Field), Message: string(f.Message)}
-		}
-		return &ValidationError{StatusCode: status, Message: msg, Errors: errs, body: body}
-	case status == http.StatusUnauthorized, status == http.StatusForbidden:
-		return &AuthorizationError{StatusCode: status, Message: msg, body: body}
-	case status == http.StatusNotFound:
-		return &NotFoundError{StatusCode: status, Message: msg, body: body}
-	case status >= 500:
-		return &ServiceError{StatusCode: status, Message: msg, body: body}
-	}
-	return newUnexpected(status, body, "HTTP status Khipu does not use", nil)
-}
-
-// LogText is err's text for a log record: an unexpected answer's without
-// its body, which can hold a payer's e-mail or a created receiver's secret.
-func (errorMaker) LogText(err error) string {
-	var ue *UnexpectedResponseError
-	if errors.As(err, &ue) {
-		return ue.summary()
-	}
-	return err.Error()
-}
-
-// LogAttr is err as a log attribute without a body: Khipu's message for an
-// API error, what was wrong for an unexpected answer.
-func (errorMaker) LogAttr(err error) slog.Attr {
-	var ue *UnexpectedResponseError
-	if errors.As(err, &ue) {
-		return slog.String("error", ue.summary())
-	}
-	var ae *APIError
-	if errors.As(err, &ae) {
-		return slog.String("khipu_message", oneLine(ae.Message))
-	}
-	return slog.String("error", err.Error())
-}
+// logText is err's text for a log record: an UnexpectedResponseError's
+// without its body, which can hold a payer's e-mail or a created receiver's
+// secret.
+func logText(err error) string { return rest.LogText(err) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
@@ -305,4 +306,49 @@ func ExamplePayment_Check() {
 	p := &khipu.Payment{Status: khipu.StatusDone, TransactionID: "order-1001", Amount: khipu.NewAmount(4999), Currency: "CLP"}
 	fmt.Println(p.Check("order-1001", khipu.NewAmount(5000), "CLP"))
 	// Output: khipu: payment amount is "4999", want "5000"
+}
+
+// DecodeResponse reads an answer as the clients do, for a call they do not
+// make: here GET /v3/banks with an http.Client of one's own.
+func ExampleDecodeResponse() {
+	srv := khiputest.NewServer("12345", "example-secret")
+	defer srv.Close()
+
+	get := func(url string, out any) error {
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("x-api-key", srv.APIKey())
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20+1)) // more than 1 MiB is an error
+		if err != nil {
+			return err
+		}
+		return khipu.DecodeResponse(resp, body, out)
+	}
+
+	var banks struct {
+		Banks []struct {
+			BankID string `json:"bank_id"`
+		} `json:"banks"`
+	}
+	if err := get(srv.V3URL()+"/v3/banks", &banks); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(banks.Banks) > 0)
+
+	// A path the server does not know: the error says to check the base URL.
+	err := get(srv.V3URL()+"/banks", &banks) // v3 paths start with /v3
+	var ae *khipu.APIError
+	if errors.As(err, &ae) {
+		fmt.Println(ae.StatusCode, strings.Contains(err.Error(), "check the base URL"))
+	}
+	// Output:
+	// true
+	// 404 true
 }

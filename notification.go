@@ -233,7 +233,7 @@ func (h *notificationHandler) process(ctx context.Context, token string) (int, s
 	p, err := h.client.notifiedPayment(ctx, token)
 	if err != nil {
 		// Logged without the answer's body, which may hold a payer's data.
-		why := slog.String("error", errorMaker{}.LogText(err))
+		why := slog.String("error", logText(err))
 		var ve *ValidationError
 		if errors.As(err, &ve) || errors.Is(err, ErrReceiverMismatch) {
 			h.log.WarnContext(ctx, "khipu notification refused", "status", http.StatusBadRequest, why)

@@ -193,10 +193,10 @@ func callbackHandler(log *slog.Logger, what string, process func(ctx context.Con
 		status, err := process(ctx, r)
 		switch {
 		case status >= 500:
-			log.ErrorContext(ctx, what+" not processed; Khipu will retry", "status", status, "error", rest.KhipuErrors.LogText(err))
+			log.ErrorContext(ctx, what+" not processed; Khipu will retry", "status", status, "error", rest.LogText(err))
 			http.Error(w, "not processed; retry later", status)
 		case err != nil:
-			log.WarnContext(ctx, what+" refused", "status", status, "error", rest.KhipuErrors.LogText(err), "remote_addr", r.RemoteAddr)
+			log.WarnContext(ctx, what+" refused", "status", status, "error", rest.LogText(err), "remote_addr", r.RemoteAddr)
 			http.Error(w, "refused", status)
 		default:
 			http.Error(w, "ok", status)

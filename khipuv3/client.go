@@ -3,6 +3,7 @@ package khipuv3
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -68,7 +69,6 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		rest: rest.Client{
 			UserAgent: userAgent,
 			Retry:     rest.DefaultPolicy,
-			Errors:    rest.KhipuErrors,
 		},
 	}
 	if err := rest.Apply(c, opts); err != nil {
@@ -97,8 +97,7 @@ func (c *Client) Format(f fmt.State, verb rune) { _, _ = io.WriteString(f, c.Str
 
 // call makes one API call: body (nil for none) as JSON, query as the URL's
 // query, the API key in its header; the pipeline sends it (retrying only
-// reads), turns the status into a typed error and decodes the JSON answer
-// into out.
+// reads), and checkResponse turns the answer into out or a typed error.
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, body, out any) error {
 	if ctx == nil {
 		return &khipu.ParamError{Param: "ctx", Reason: "is nil"}
@@ -117,8 +116,34 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		req.Body = b
 		req.Header.Set("Content-Type", "application/json")
 	}
-	_, req.Secret = out.(*khipu.ReceiverCreated)
-	return c.rest.Do(ctx, req, out)
+	resp, data, err := c.rest.Do(ctx, req)
+	if err != nil {
+		return err
+	}
+	_, secret := out.(*khipu.ReceiverCreated)
+	return checkResponse(resp, data, out, secret)
+}
+
+// checkResponse is this client's mapping of an answer to out or to the typed
+// errors of package khipu, whose DecodeResponse it shares with the v2 client
+// (a 404 that is not Khipu's JSON, or any error to a request sent below
+// /api/2.0, says to check the base URL). The body of a successful answer
+// that holds a secret is never kept in an error.
+func checkResponse(resp *http.Response, body []byte, out any, secret bool) error {
+	err := khipu.DecodeResponse(resp, body, out)
+	if err != nil && secret && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		redactBody(err)
+	}
+	return err
+}
+
+// redactBody replaces the body an UnexpectedResponseError in err keeps with
+// a note that it held a secret.
+func redactBody(err error) {
+	var ue *khipu.UnexpectedResponseError
+	if errors.As(err, &ue) && len(ue.Body) > 0 {
+		ue.Body = []byte("[redacted: this response carries a secret]")
+	}
 }
 
 // validID refuses an id that could change the URL path: only letters,

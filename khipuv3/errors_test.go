@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -206,22 +208,63 @@ func TestReadsAreRetriedOnGatewayStatusesAndTransportErrors(t *testing.T) {
 }
 
 func TestAReadGivesUpAfterMaxRetries(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // longer than any wait: the policy ends each call
+	defer cancel()
 	f, c := scripted(t, status(503, `{"message":"Servicio no disponible"}`))
-	_, err := c.Subscriptions.Get(context.Background(), subscriptionID)
+	_, err := c.Subscriptions.Get(ctx, subscriptionID)
 	var se *khipu.ServiceError
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, 3, f.count(), "the first attempt and 2 retries")
 
 	f, _ = scripted(t, status(503, `{"message":"Servicio no disponible"}`))
 	c = f.client(t, khipuv3.WithRetry(khipu.RetryPolicy{MaxRetries: 0}))
-	_, err = c.Banks.List(context.Background())
+	_, err = c.Banks.List(ctx)
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, 1, f.count(), "MaxRetries 0: no retry")
 
 	f, c = scripted(t, status(503, `{"message":"Servicio no disponible"}`, "Retry-After", "3600"))
-	_, err = c.Banks.List(context.Background())
+	clock := &fakeClock{}
+	khipuv3.SetClock(c, clock)
+	_, err = c.Banks.List(ctx)
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, 1, f.count(), "a Retry-After beyond 30 s ends the call at once")
+	assert.Empty(t, clock.slept(), "without waiting 30 s first")
+
+	f, c = scripted(t, status(503, `{"message":"Servicio no disponible"}`, "Retry-After", "30"), status(200, `{"banks":[]}`))
+	clock = &fakeClock{}
+	khipuv3.SetClock(c, clock)
+	_, err = c.Banks.List(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2, f.count())
+	assert.Equal(t, []time.Duration{30 * time.Second}, clock.slept(), "a Retry-After of 30 s is waited, on the client's clock")
+}
+
+// fakeClock is a retry loop's clock that waits no real time: each Sleep
+// records the wait and moves the time on by it.
+type fakeClock struct {
+	mu    sync.Mutex
+	now   time.Time
+	waits []time.Duration
+}
+
+func (f *fakeClock) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.waits = append(f.waits, d)
+	f.now = f.now.Add(d)
+	return ctx.Err()
+}
+
+func (f *fakeClock) slept() []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Duration(nil), f.waits...)
 }
 
 func TestWritesAreNeverSentTwice(t *testing.T) {

@@ -1,19 +1,18 @@
 // Package rest is the one request pipeline of khipu-go: the v2 client
 // (package khipu) and the v3 client (package khipuv3) both hand it a
-// prepared request and get back the decoded answer or a typed error.
+// prepared request and get back the plain HTTP answer.
 //
 // It sends the request, retries reads (GET) with backoff and Retry-After,
-// reads bodies with a size cap and always closes them, turns every status
-// but 2xx into an error, decodes the JSON, refuses redirects and logs one
-// debug record per attempt. It knows nothing of Khipu's versions: the
-// clients do authentication and body encoding, and the error types come
-// from package khipu through Errors.
+// reads bodies with a size cap and always closes them, refuses redirects and
+// logs one debug record per attempt. It knows nothing of Khipu's versions or
+// of the typed errors: the clients do authentication and body encoding, and
+// each maps the answer to its errors in one function of its own (go-github's
+// CheckResponse); ParseError is the part of that mapping they share.
 package rest
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,39 +22,16 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/khipu-go/khipu/internal/wire"
 )
 
 // MaxBody caps how much of a response is read: Khipu's largest answers are
-// a few KiB, so anything near this is not Khipu's JSON.
+// a few KiB, so anything near this is not Khipu's JSON. Do reads at most
+// MaxBody+1 bytes, so that a client can tell a body over the cap.
 const MaxBody = 1 << 20
 
 // DefaultTimeout bounds every attempt of a client made without an
 // http.Client of its own.
 const DefaultTimeout = 30 * time.Second
-
-// Errors makes the error types of package khipu, which this package cannot
-// import (package khipu imports it).
-type Errors interface {
-	// Check returns nil for a 2xx status, and otherwise the typed error
-	// for the answer.
-	Check(status int, body []byte) error
-	// Unexpected is the error for an answer that is not what was
-	// expected: reason says what was wrong, cause (may be nil) why.
-	Unexpected(status int, body []byte, reason string, cause error) error
-	// LogAttr is err, from Check or Unexpected, as the attribute of a
-	// debug record: Khipu's message, or what was wrong; never a body.
-	LogAttr(err error) slog.Attr
-	// LogText is the text of any error of a call for a log record: an
-	// unexpected answer's without its body.
-	LogText(err error) string
-}
-
-// KhipuErrors is package khipu's Errors. Package khipu sets it when it is
-// initialised, which is before package khipuv3 (which imports khipu) can
-// build a client.
-var KhipuErrors Errors
 
 // Client sends requests. Its fields are set once, before the first call.
 type Client struct {
@@ -63,7 +39,30 @@ type Client struct {
 	UserAgent string
 	Retry     Policy
 	Logger    *slog.Logger // nil: no logging
-	Errors    Errors
+	// Clock is the time the retry loop reads (to read a Retry-After date)
+	// and waits on between attempts; nil is the real one. Tests set a fake
+	// one, to prove a wait without waiting for it.
+	Clock Clock
+}
+
+// Clock is what the retry loop needs of time.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits d, or until ctx ends, and then returns ctx.Err().
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// realClock is the Clock of a Client whose Clock is nil.
+type realClock struct{}
+
+func (realClock) Now() time.Time                                   { return time.Now() }
+func (realClock) Sleep(ctx context.Context, d time.Duration) error { return sleep(ctx, d) }
+
+func (c *Client) clock() Clock {
+	if c.Clock == nil {
+		return realClock{}
+	}
+	return c.Clock
 }
 
 // Apply runs the options of a client's constructor on c, skipping nil
@@ -89,18 +88,20 @@ type Request struct {
 	Path   string
 	Header http.Header // authentication, Accept, Content-Type; Do adds User-Agent
 	Body   []byte      // nil: no body
-	// Secret says that a successful answer holds a secret: its body is
-	// then never kept in an error.
-	Secret bool
 }
 
-// Do sends req, retrying a GET as c.Retry allows, and decodes a 2xx answer's
-// JSON into out (nil: the body is discarded).
+// Do sends req, retrying a GET as c.Retry allows, and returns the last
+// answer that arrived: its status and headers (resp.Body is read and closed;
+// resp.Request is the request sent) and at most MaxBody+1 bytes of its body.
+// Any status is an answer, not an error: the client maps it to its typed
+// errors.
 //
-// An answer that arrived is returned as it is, even when ctx ended just
-// after. A call that got no complete answer because ctx ended returns an
-// error wrapping ctx.Err().
-func (c *Client) Do(ctx context.Context, req *Request, out any) error {
+// The error is for a call that got no answer: the request could not be
+// built, the connection failed or broke, or ctx ended. An answer that
+// arrived is returned as it is, even when ctx ended just after; a call that
+// got no complete answer because ctx ended returns an error wrapping
+// ctx.Err().
+func (c *Client) Do(ctx context.Context, req *Request) (*http.Response, []byte, error) {
 	if req.Header == nil {
 		req.Header = make(http.Header)
 	}
@@ -111,40 +112,58 @@ func (c *Client) Do(ctx context.Context, req *Request, out any) error {
 	if req.Method == http.MethodGet {
 		retries = c.Retry.MaxRetries
 	}
+	clock := c.clock()
 	for attempt := 1; ; attempt++ {
 		a := c.attempt(ctx, req, attempt)
-		if a.err == nil {
-			return c.decode(req, a.status, a.body, out)
-		}
-		var te *transportError
-		if errors.As(a.err, &te) && ctx.Err() != nil {
+		if a.err != nil && ctx.Err() != nil && a.transport {
 			// No complete answer arrived because the caller gave up.
-			return fmt.Errorf("khipu: %s %s: %w", req.Method, req.Path, ctx.Err())
+			return nil, nil, fmt.Errorf("khipu: %s %s: %w", req.Method, req.Path, ctx.Err())
 		}
 		if attempt > retries || !a.retryable || ctx.Err() != nil {
-			return a.err
+			return a.resp, a.body, a.err
 		}
-		wait, ok := c.Retry.wait(attempt, a.retryAfter)
+		wait, ok := c.Retry.wait(attempt, a.retryAfter(), clock.Now())
 		if deadline, has := ctx.Deadline(); !ok || has && time.Until(deadline) < wait {
-			return a.err // the wait would outlast the Retry-After cap or the caller's deadline
+			// The wait would outlast the Retry-After cap or the caller's
+			// deadline: the answer (or failure) is the call's.
+			return a.resp, a.body, a.err
 		}
-		if err := sleep(ctx, wait); err != nil {
-			return fmt.Errorf("khipu: %s %s: %w (while waiting to retry after: %v)", req.Method, req.Path, err, a.err)
+		if err := clock.Sleep(ctx, wait); err != nil {
+			return nil, nil, fmt.Errorf("khipu: %s %s: %w (while waiting to retry after: %s)", req.Method, req.Path, err, a.summary())
 		}
 	}
 }
 
-// result is what one attempt gave.
+// result is what one attempt gave: an answer, or an error.
 type result struct {
-	status     int
-	body       []byte
-	err        error
-	retryable  bool   // a read may be retried after this failure
-	retryAfter string // the response's Retry-After header
+	resp      *http.Response
+	body      []byte
+	err       error
+	transport bool // err is a transport error: no complete answer arrived
+	retryable bool // a read may be retried after this answer or failure
 }
 
-// attempt sends the request once and reads the answer. Anything but a 2xx
-// status is an error.
+// summary says in a few words what the attempt gave, for an error: the
+// failure, or the status and Khipu's message.
+func (r result) summary() string {
+	if r.err != nil {
+		return r.err.Error()
+	}
+	s := "HTTP " + strconv.Itoa(r.resp.StatusCode)
+	if e, ok, _ := ParseError(r.body); ok && e.Message != "" {
+		s += ": " + OneLine(e.Message)
+	}
+	return s
+}
+
+func (r result) retryAfter() string {
+	if r.resp == nil {
+		return ""
+	}
+	return r.resp.Header.Get("Retry-After")
+}
+
+// attempt sends the request once and reads the answer.
 func (c *Client) attempt(ctx context.Context, req *Request, n int) result {
 	var body io.Reader
 	if req.Body != nil {
@@ -159,97 +178,49 @@ func (c *Client) attempt(ctx context.Context, req *Request, n int) result {
 	start := time.Now()
 	resp, err := c.HTTP.Do(hr)
 	if err != nil {
-		r := result{err: &transportError{method: req.Method, path: req.Path, err: err}, retryable: true}
-		c.log(ctx, req, n, 0, time.Since(start), r.err)
+		r := result{err: &transportError{method: req.Method, path: req.Path, err: err}, transport: true, retryable: true}
+		c.log(ctx, req, n, 0, time.Since(start), slog.String("error", r.err.(*transportError).cause()))
 		return r
 	}
-	r := result{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After")}
-	r.body, err = io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
 	resp.Body.Close()
-	switch {
-	case err != nil:
-		r.err = &transportError{method: req.Method, path: req.Path, err: fmt.Errorf("reading response: %w", err)}
-		r.retryable = true
-	case len(r.body) > MaxBody:
-		r.err = c.unexpected(req, resp.StatusCode, r.body, "body larger than "+strconv.Itoa(MaxBody)+" bytes", nil)
-	default:
-		r.err = c.Errors.Check(resp.StatusCode, r.body)
-		switch resp.StatusCode {
-		case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-			r.retryable = true
-		}
+	resp.Body = http.NoBody
+	if err != nil {
+		te := &transportError{method: req.Method, path: req.Path, err: fmt.Errorf("reading response: %w", err)}
+		c.log(ctx, req, n, resp.StatusCode, time.Since(start), slog.String("error", te.cause()))
+		return result{err: te, transport: true, retryable: true}
 	}
-	c.log(ctx, req, n, resp.StatusCode, time.Since(start), r.err)
+	r := result{resp: resp, body: data}
+	switch resp.StatusCode {
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		r.retryable = len(data) <= MaxBody
+	}
+	if c.logs(ctx) {
+		c.log(ctx, req, n, resp.StatusCode, time.Since(start), answerAttr(resp.StatusCode, data))
+	}
 	return r
 }
 
-// decode reads a successful answer into out.
-func (c *Client) decode(req *Request, status int, body []byte, out any) error {
-	if out == nil {
-		return nil
-	}
-	name := req.Method + " " + req.Path
-	trimmed := trimmedBody(body)
-	switch {
-	case len(trimmed) == 0:
-		return c.unexpected(req, status, nil, name+": empty body where JSON was expected", nil)
-	case string(trimmed) == "null":
-		return c.unexpected(req, status, body, name+": null where a JSON object was expected", nil)
-	}
-	if err := unmarshal(trimmed, out); err != nil {
-		return c.unexpected(req, status, body, name+": malformed JSON", wire.CleanError(err))
-	}
-	return nil
-}
-
-// unmarshal decodes the JSON body into out. A model that decodes itself
-// (Payment, PaymentCreated, Subscription...) is handed the body directly:
-// json.Unmarshal would first scan all of it twice (to validate it, then to
-// find where the value ends) before calling its UnmarshalJSON, which
-// validates and decodes it again. Such a model must refuse anything but one
-// whole JSON value, as every model does through wire.Object.
-func unmarshal(body []byte, out any) error {
-	if u, ok := out.(json.Unmarshaler); ok {
-		return u.UnmarshalJSON(body)
-	}
-	return json.Unmarshal(body, out)
-}
-
-// trimmedBody is body without the JSON white space around it, which
-// json.Unmarshal would not hand to an UnmarshalJSON method either.
-func trimmedBody(body []byte) []byte { return bytes.Trim(body, " \t\r\n") }
-
-// unexpected makes the error for an answer that is not what was expected,
-// without the body of a successful answer that holds a secret.
-func (c *Client) unexpected(req *Request, status int, body []byte, reason string, cause error) error {
-	if req.Secret && status >= 200 && status <= 299 && len(body) > 0 {
-		body = []byte("[redacted: this response carries a secret]")
-	}
-	return c.Errors.Unexpected(status, body, reason, cause)
-}
-
 // log writes one debug record for an attempt: method, path, attempt, status,
-// duration and what went wrong, never a header, a parameter or a body.
-func (c *Client) log(ctx context.Context, req *Request, attempt, status int, d time.Duration, err error) {
-	if c.Logger == nil || !c.Logger.Enabled(ctx, slog.LevelDebug) {
+// duration and what went wrong (what, if it is not empty), never a header, a
+// parameter or a body.
+func (c *Client) log(ctx context.Context, req *Request, attempt, status int, d time.Duration, what slog.Attr) {
+	if !c.logs(ctx) {
 		return
 	}
-	attrs := []slog.Attr{
+	c.Logger.LogAttrs(ctx, slog.LevelDebug, "khipu request",
 		slog.String("method", req.Method),
 		slog.String("path", req.Path),
 		slog.Int("attempt", attempt),
 		slog.Int("status", status),
 		slog.Duration("duration", d),
-	}
-	var te *transportError
-	switch {
-	case err == nil:
-	case errors.As(err, &te):
-		attrs = append(attrs, slog.String("error", te.cause()))
-	default:
-		attrs = append(attrs, c.Errors.LogAttr(err))
-	}
-	c.Logger.LogAttrs(ctx, slog.LevelDebug, "khipu request", attrs...)
+		what,
+	)
+}
+
+// logs says whether c writes debug records.
+func (c *Client) logs(ctx context.Context) bool {
+	return c.Logger != nil && c.Logger.Enabled(ctx, slog.LevelDebug)
 }
 
 // transportError is a request that got no complete response: the connection

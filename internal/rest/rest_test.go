@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -20,25 +19,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// plainErrors is an Errors that says what it got.
-type plainErrors struct{}
-
-func (plainErrors) Check(status int, body []byte) error {
-	if status >= 200 && status <= 299 {
-		return nil
-	}
-	return fmt.Errorf("HTTP %d: %s", status, body)
-}
-
-func (plainErrors) Unexpected(status int, body []byte, reason string, cause error) error {
-	return fmt.Errorf("unexpected HTTP %d (%s, %v): %s", status, reason, cause, body)
-}
-
-func (plainErrors) LogAttr(err error) slog.Attr { return slog.String("error", err.Error()) }
-func (plainErrors) LogText(err error) string    { return err.Error() }
-
 func testClient(hc *http.Client) *Client {
-	return &Client{HTTP: hc, UserAgent: "khipu-go/test", Retry: Policy{MaxRetries: 2, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}, Errors: plainErrors{}}
+	return &Client{HTTP: hc, UserAgent: "khipu-go/test", Retry: Policy{MaxRetries: 2, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond}}
 }
 
 func TestARequestWithoutHeadersStillSendsTheUserAgent(t *testing.T) {
@@ -49,7 +31,8 @@ func TestARequestWithoutHeadersStillSendsTheUserAgent(t *testing.T) {
 	}))
 	defer srv.Close()
 	req := &Request{Method: http.MethodGet, URL: srv.URL + "/banks", Path: "/banks"}
-	require.NoError(t, testClient(srv.Client()).Do(context.Background(), req, nil))
+	_, _, err := testClient(srv.Client()).Do(context.Background(), req)
+	require.NoError(t, err)
 	assert.Equal(t, "khipu-go/test", (<-got).Get("User-Agent"))
 }
 
@@ -63,8 +46,10 @@ func TestARequestThatCannotBeBuiltIsNeitherSentNorRetried(t *testing.T) {
 		{Method: "BAD METHOD", URL: "http://127.0.0.1/banks", Path: "/banks"},
 		{Method: http.MethodGet, URL: "http://[::1/banks", Path: "/banks"},
 	} {
-		err := testClient(hc).Do(context.Background(), req, nil)
+		resp, body, err := testClient(hc).Do(context.Background(), req)
 		require.Error(t, err)
+		assert.Nil(t, resp)
+		assert.Nil(t, body)
 		assert.Contains(t, err.Error(), "building request")
 		assert.Contains(t, err.Error(), req.Method+" /banks")
 	}
@@ -75,17 +60,23 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-func TestAnAnswerNobodyWantsIsNotDecoded(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(`not JSON at all`))
-	}))
-	defer srv.Close()
-	req := &Request{Method: http.MethodDelete, URL: srv.URL + "/payments/x", Path: "/payments/x"}
-	assert.NoError(t, testClient(srv.Client()).Do(context.Background(), req, nil))
-
-	var out struct{}
-	err := testClient(srv.Client()).Do(context.Background(), req, &out)
-	assert.ErrorContains(t, err, "malformed JSON", "the same answer, wanted, is an error")
+func TestEveryStatusIsAnAnswerForTheClientToMap(t *testing.T) {
+	for _, status := range []int{200, 302, 400, 404, 418, 503} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Location", "/elsewhere")
+			w.WriteHeader(status)
+			_, _ = fmt.Fprintf(w, "answer %d", status)
+		}))
+		req := &Request{Method: http.MethodGet, URL: srv.URL + "/payments/x", Path: "/payments/x", Header: http.Header{"X-Api-Key": {"k"}}}
+		resp, body, err := testClient(HTTPClient(srv.Client())).Do(context.Background(), req)
+		srv.Close()
+		require.NoError(t, err, "HTTP %d", status)
+		assert.Equal(t, status, resp.StatusCode)
+		assert.Equal(t, fmt.Sprintf("answer %d", status), string(body))
+		assert.Equal(t, http.NoBody, resp.Body, "the body is read and closed: Body is an empty one")
+		require.NotNil(t, resp.Request, "the request sent, whose headers tell the client's mapping which API it was")
+		assert.Equal(t, "k", resp.Request.Header.Get("X-Api-Key"))
+	}
 }
 
 func TestParseRetryAfter(t *testing.T) {
@@ -116,7 +107,7 @@ func TestParseRetryAfter(t *testing.T) {
 func TestANegativeOrUnreadableRetryAfterIsIgnored(t *testing.T) {
 	p := Policy{MaxRetries: 1, MinBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}
 	for _, header := range []string{"-1", "-99999999999999999999", "soon"} {
-		d, ok := p.Wait(1, header)
+		d, ok := p.Wait(1, header, time.Now())
 		assert.True(t, ok, header)
 		assert.GreaterOrEqual(t, d, 10*time.Millisecond, header)
 		assert.LessOrEqual(t, d, 20*time.Millisecond, header)

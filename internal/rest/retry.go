@@ -52,7 +52,7 @@ func (p Policy) Normalize() (Policy, error) {
 // MaxRetryAfter. The wait is drawn at random between MinBackoff and a
 // ceiling that doubles with each retry (2×MinBackoff for the first), capped
 // at MaxBackoff, so that clients that failed together do not retry together.
-func (p Policy) wait(attempt int, retryAfter string) (time.Duration, bool) {
+func (p Policy) wait(attempt int, retryAfter string, now time.Time) (time.Duration, bool) {
 	ceiling := p.MinBackoff
 	for i := 0; i < attempt && ceiling < p.MaxBackoff; i++ {
 		ceiling *= 2
@@ -63,7 +63,7 @@ func (p Policy) wait(attempt int, retryAfter string) (time.Duration, bool) {
 		d += rand.N(ceiling - p.MinBackoff + 1)
 	}
 	if retryAfter != "" {
-		after, ok := parseRetryAfter(retryAfter, time.Now())
+		after, ok := parseRetryAfter(retryAfter, now)
 		if ok && after > MaxRetryAfter {
 			return 0, false
 		}
@@ -72,9 +72,9 @@ func (p Policy) wait(attempt int, retryAfter string) (time.Duration, bool) {
 	return d, true
 }
 
-// Wait is wait, for the tests of the client packages.
-func (p Policy) Wait(attempt int, retryAfter string) (time.Duration, bool) {
-	return p.wait(attempt, retryAfter)
+// Wait is wait at the time now, for the tests of the client packages.
+func (p Policy) Wait(attempt int, retryAfter string, now time.Time) (time.Duration, bool) {
+	return p.wait(attempt, retryAfter, now)
 }
 
 // parseRetryAfter reads a Retry-After header: seconds or an HTTP date.

@@ -3,6 +3,8 @@ package khipu
 import (
 	"net/http"
 	"time"
+
+	"github.com/khipu-go/khipu/internal/webhook"
 )
 
 // HTTPClientOf is the http.Client c sends its requests with.
@@ -12,4 +14,11 @@ func HTTPClientOf(c *Client) *http.Client { return c.rest.HTTP }
 // answer's Retry-After header, and false when it does not retry.
 func RetryWait(c *Client, attempt int, retryAfter string) (time.Duration, bool) {
 	return c.rest.Retry.Wait(attempt, retryAfter)
+}
+
+// NotificationWaiters is how many deliveries of token h (a
+// Client.NotificationHandler) is processing or holding: the first and the
+// duplicates waiting for its answer.
+func NotificationWaiters(h http.Handler, token string) int {
+	return h.(*webhook.Handler[string]).Users(token)
 }

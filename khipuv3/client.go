@@ -117,7 +117,7 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 		req.Body = b
 		req.Header.Set("Content-Type", "application/json")
 	}
-	_, req.Secret = out.(*khipu.ReceiverCreated)
+	_, req.Secret = out.(*ReceiverCreated)
 	return c.rest.Do(ctx, req, out)
 }
 

@@ -110,7 +110,10 @@ func runLiveV3(ctx context.Context, out io.Writer, client *khipuv3.Client, geten
 	if err != nil {
 		return fmt.Errorf("listing banks: %w", err)
 	}
-	printBanks(out, banks)
+	fmt.Fprintf(out, "1. %d banks can pay this account:\n", len(banks))
+	for _, b := range banks {
+		printBank(out, b.Name, b.MinAmount)
+	}
 	ord := liveOrder()
 	notifyURL, secret := getenv("KHIPU_NOTIFY_URL"), getenv("KHIPU_WEBHOOK_SECRET")
 	if notifyURL != "" && secret != "" {
@@ -132,7 +135,13 @@ func runLiveV3(ctx context.Context, out io.Writer, client *khipuv3.Client, geten
 	if err != nil {
 		return fmt.Errorf("creating the payment: %w", err)
 	}
-	return pollUntilPaid(ctx, out, client.Payments.Get, created, ord)
+	return pollUntilPaid(ctx, out, created.PaymentID, created.PaymentURL, ord, func(ctx context.Context) (polled, error) {
+		p, err := client.Payments.Get(ctx, created.PaymentID)
+		if err != nil {
+			return polled{}, err
+		}
+		return polled{p.Status, p.StatusDetail, p.Check(ord.ID, ord.Amount, ord.Currency)}, nil
+	})
 }
 
 // listen opens the listener of the notification endpoint. Tests replace

@@ -625,3 +625,64 @@ func TestNoPrinterShowsTheWebhookSecretOfAHandlerValue(t *testing.T) {
 		}
 	}
 }
+
+// Item 10 of issue 17: one call from the raw body and the header, for
+// routers that are not net/http.
+func TestVerifyNotification(t *testing.T) {
+	v := loadWebhookVectors(t)[0]
+	body := []byte(v.Body)
+	t.Run("Khipu's documented example", func(t *testing.T) {
+		n, err := VerifyNotification(v.Secret, v.Header, body, v.time(t).Add(time.Minute))
+		require.NoError(t, err)
+		assert.Equal(t, "zfxnocsow6mz", n.PaymentID)
+		assert.Equal(t, khipu.NewAmount(1000), n.Amount)
+		assert.Equal(t, body, []byte(n.Raw))
+	})
+	t.Run("Raw is a copy: the caller may reuse its buffer", func(t *testing.T) {
+		buf := bytes.Clone(body)
+		n, err := VerifyNotification(v.Secret, v.Header, buf, v.time(t))
+		require.NoError(t, err)
+		clear(buf)
+		assert.Equal(t, body, []byte(n.Raw))
+	})
+	t.Run("Raw keeps the whitespace around the object", func(t *testing.T) {
+		padded := []byte("\n " + v.Body + "\n")
+		now := time.Now()
+		n, err := VerifyNotification(webhookTestSecret, Sign(webhookTestSecret, now, padded), padded, now)
+		require.NoError(t, err)
+		assert.Equal(t, padded, []byte(n.Raw))
+	})
+	t.Run("with DefaultTolerance", func(t *testing.T) {
+		_, err := VerifyNotification(v.Secret, v.Header, body, v.time(t).Add(DefaultTolerance))
+		require.NoError(t, err)
+		_, err = VerifyNotification(v.Secret, v.Header, body, v.time(t).Add(DefaultTolerance+time.Millisecond))
+		assertSignatureError(t, err, ErrSignatureExpired)
+		_, err = VerifyNotification(v.Secret, v.Header, body, v.time(t).Add(-DefaultTolerance-time.Millisecond))
+		assertSignatureError(t, err, ErrSignatureExpired)
+	})
+	t.Run("a typed signature error for every refusal of the signature", func(t *testing.T) {
+		at := v.time(t)
+		for header, want := range map[string]error{
+			"":                                    ErrSignatureMissing,
+			"t=" + v.T:                            ErrSignatureMalformed,
+			Sign("forger", at, body):              ErrSignatureMismatch,
+			Sign(v.Secret, at, []byte(`{"x":1}`)): ErrSignatureMismatch,
+		} {
+			n, err := VerifyNotification(v.Secret, header, body, at)
+			assert.Nil(t, n)
+			assertSignatureError(t, err, want)
+		}
+		n, err := VerifyNotification("", v.Header, body, at)
+		assert.Nil(t, n)
+		assertSignatureError(t, err, nil)
+	})
+	t.Run("a signed body that is not a notification", func(t *testing.T) {
+		now := time.Now()
+		for _, b := range []string{``, `null`, `[]`, `{}`, `{"payment_id":""}`, `{"payment_id":"a"} x`} {
+			n, err := VerifyNotification(webhookTestSecret, Sign(webhookTestSecret, now, []byte(b)), []byte(b), now)
+			assert.Nil(t, n, b)
+			assert.ErrorIs(t, err, khipu.ErrInvalidNotification, b)
+			assert.NotErrorIs(t, err, ErrInvalidSignature, b)
+		}
+	})
+}

@@ -3,6 +3,8 @@ package khipuv3
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -171,4 +173,65 @@ func TestNotificationCheck(t *testing.T) {
 			assert.Equal(t, tt.wantMismatchs, fields)
 		})
 	}
+}
+
+// Item 2 of issue 17: a notification is decoded by Payment's code, and
+// every field it has is the Payment field of the same name, so that a field
+// added to both later reaches both.
+func TestANotificationHasThePaymentsFieldsOfTheSameBody(t *testing.T) {
+	for name, body := range loadRealWorldWebhooks(t) {
+		var p Payment
+		require.NoError(t, json.Unmarshal(body, &p), name)
+		var n Notification
+		require.NoError(t, json.Unmarshal(body, &n), name)
+		nv, pv := reflect.ValueOf(n), reflect.ValueOf(p)
+		set := 0
+		for i := range nv.NumField() {
+			f := nv.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			pf := pv.FieldByName(f.Name)
+			require.True(t, pf.IsValid(), "%s: Payment has no field %s", name, f.Name)
+			assert.Equal(t, pf.Interface(), nv.Field(i).Interface(), "%s: %s", name, f.Name)
+			if !nv.Field(i).IsZero() {
+				set++
+			}
+		}
+		assert.Greater(t, set, 15, "%s: the body sets most fields", name)
+	}
+	assert.Len(t, notificationFields, reflect.TypeFor[Notification]().NumField()-3, "every field but Raw, status and statusDetail")
+}
+
+func TestFieldPairsPanicsOnAFieldWithoutItsTwin(t *testing.T) {
+	type dst struct{ PaymentID, Nickname string }
+	assert.PanicsWithValue(t, "khipuv3: Payment has no field Nickname of type string for dst", func() {
+		fieldPairs(reflect.TypeFor[dst](), reflect.TypeFor[Payment]())
+	})
+	type wrongType struct{ Amount string }
+	assert.Panics(t, func() { fieldPairs(reflect.TypeFor[wrongType](), reflect.TypeFor[Payment]()) })
+	assert.Equal(t, [][2]int{{0, 0}}, fieldPairs(reflect.TypeFor[dst](), reflect.TypeFor[Payment](), "Nickname"))
+}
+
+func TestPaymentCheckIsNotificationCheck(t *testing.T) {
+	for _, body := range []string{
+		`{"payment_id":"p1","status":"done","transaction_id":"order-7","amount":"19.99","currency":"USD"}`,
+		`{"payment_id":"p1","status":"done","status_detail":"reversed","transaction_id":"order-7","amount":"19.99","currency":"USD"}`,
+		`{"payment_id":"p1","status":"pending","transaction_id":"order-8","amount":"20","currency":"CLP"}`,
+	} {
+		var p Payment
+		require.NoError(t, json.Unmarshal([]byte(body), &p))
+		var n Notification
+		require.NoError(t, json.Unmarshal([]byte(body), &n))
+		for _, want := range []struct {
+			tx, amount, currency string
+		}{{"order-7", "19.99", "USD"}, {"order-8", "19.99", "usd"}, {"order-7", "20", ""}} {
+			pe := p.Check(want.tx, khipu.MustParseAmount(want.amount), want.currency)
+			ne := n.Check(want.tx, khipu.MustParseAmount(want.amount), want.currency)
+			assert.Equal(t, fmt.Sprint(pe), fmt.Sprint(ne), body)
+		}
+	}
+	var nilPayment *Payment
+	var me *khipu.MismatchError
+	assert.ErrorAs(t, nilPayment.Check("x", khipu.NewAmount(1), "CLP"), &me)
 }

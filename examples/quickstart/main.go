@@ -16,9 +16,10 @@
 // it talks to real Khipu: it lists the banks, creates a payment, prints its
 // payment URL and polls the payment until it is paid or you press Ctrl-C.
 // KHIPU_NOTIFY_URL, if set, is sent as the payment's notify_url; with -v3 and
-// KHIPU_WEBHOOK_SECRET too, the quickstart also listens on KHIPU_LISTEN
-// (default 127.0.0.1:8080) for the signed notification, which KHIPU_NOTIFY_URL
-// must reach (a tunnel, say). KHIPU_BASE_URL, if set, replaces Khipu's address
+// KHIPU_SECRET too (the collection account's secret, "Llave secreta", which
+// signs notifications 3.0 as it signs v2 requests), the quickstart also
+// listens on KHIPU_LISTEN (default 127.0.0.1:8080) for the signed
+// notification, which KHIPU_NOTIFY_URL must reach (a tunnel, say). KHIPU_BASE_URL, if set, replaces Khipu's address
 // with another that speaks Khipu's API, such as a khiputest server.
 package main
 
@@ -39,7 +40,7 @@ import (
 )
 
 func main() {
-	v3 := flag.Bool("v3", false, "use Khipu's API v3 and notifications 3.0 (KHIPU_API_KEY, KHIPU_WEBHOOK_SECRET)")
+	v3 := flag.Bool("v3", false, "use Khipu's API v3 and notifications 3.0 (KHIPU_API_KEY, and KHIPU_SECRET to verify them)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -105,7 +106,9 @@ func runOffline(ctx context.Context, out io.Writer) error {
 		case notified <- verified{p, p.Check(ord.ID, ord.Amount, ord.Currency)}:
 		default: // a replayed notification: already handled
 		}
-		return nil // answer 200: Khipu retrying would not change the payment
+		// Recorded (handed to the steps below), mismatch or not: answer
+		// 200. An error would answer 500, and Khipu would notify again.
+		return nil
 	}))
 	if err != nil {
 		return err

@@ -104,11 +104,11 @@ func TestNoValuePrintsTheAPIKeyOrAReceiversSecret(t *testing.T) {
 	assert.Contains(t, slogged.String(), "4242")
 	for name, body := range map[string]string{
 		"api key not a string": `{"receiver_id": 4242, "secret": "s", "api_key": {"k": "` + newAPIKey + `"}}`,
-		"truncated":           `{"receiver_id": 4242, "secret": "` + newSecret,
-		"id of a wrong type":  `{"receiver_id": true, "secret": "` + newSecret + `"}`,
-		"without its id":      `{"secret": "` + newSecret + `"}`,
-		"secret not a string": `{"receiver_id": 4242, "secret": ["` + newSecret + `"]}`,
-		"oversized":           `{"receiver_id": 4242, "secret": "` + newSecret + `", "pad": "` + strings.Repeat("x", 2<<20) + `"}`,
+		"truncated":            `{"receiver_id": 4242, "secret": "` + newSecret,
+		"id of a wrong type":   `{"receiver_id": true, "secret": "` + newSecret + `"}`,
+		"without its id":       `{"secret": "` + newSecret + `"}`,
+		"secret not a string":  `{"receiver_id": 4242, "secret": ["` + newSecret + `"]}`,
+		"oversized":            `{"receiver_id": 4242, "secret": "` + newSecret + `", "pad": "` + strings.Repeat("x", 2<<20) + `"}`,
 	} {
 		on("/v3/receivers", 200, body)
 		_, err := c.Receivers.Create(ctx, receiverParams())

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -128,13 +127,4 @@ func validID(param, id string) error {
 		return &khipu.ParamError{Param: param, Reason: reason}
 	}
 	return nil
-}
-
-// logger is where the handlers of this client log: its WithLogger logger,
-// or slog.Default().
-func (c *Client) logger() *slog.Logger {
-	if c.rest.Logger != nil {
-		return c.rest.Logger
-	}
-	return slog.Default()
 }

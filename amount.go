@@ -65,6 +65,15 @@ func NewAmount(whole int64) Amount {
 // "0.0001": digits, optionally a '.' and 1 to 4 more digits. It rejects
 // thousands separators ("1,000"), exponents ("1e3"), signs, NaN, Inf, spaces
 // and a fifth decimal. Its errors are [*AmountError].
+//
+// The '.' is always the decimal point. In Chile it groups thousands
+// ("$12.990" is twelve thousand nine hundred ninety pesos), but ParseAmount
+// reads "12.990" as 12.99, which is not an error here. A Chilean peso has
+// no decimals, so Payments.Create (of this package and of khipuv3) refuses
+// a CLP amount with a fraction as a [*ParamError] that says what to write
+// instead (12990); strip the dots from a Chilean price before parsing it.
+// "12.000", however, is 12 to ParseAmount and to Create alike: no check can
+// tell it from twelve pesos.
 func ParseAmount(s string) (Amount, error) {
 	a, err := parseAmount(s)
 	if err != nil {

@@ -2,6 +2,7 @@ package khipu
 
 import (
 	"context"
+	"github.com/khipu-go/khipu/internal/wire"
 	"net/http"
 )
 
@@ -12,7 +13,7 @@ type BanksService struct{ client *Client }
 // (GET /banks).
 func (s *BanksService) List(ctx context.Context) ([]Bank, error) {
 	var out struct {
-		Banks []bankWire `json:"banks"`
+		Banks []wire.Bank `json:"banks"`
 	}
 	if err := s.client.call(ctx, http.MethodGet, "/banks", nil, &out); err != nil {
 		return nil, err
@@ -22,7 +23,7 @@ func (s *BanksService) List(ctx context.Context) ([]Bank, error) {
 	}
 	banks := make([]Bank, len(out.Banks))
 	for i := range out.Banks {
-		banks[i] = out.Banks[i].bank()
+		banks[i] = bankOf(&out.Banks[i])
 	}
 	return banks, nil
 }

@@ -62,11 +62,16 @@
 //			return err // 500: Khipu retries later
 //		}
 //		if err := p.Check(order.ID, order.Amount, "CLP"); err != nil {
-//			log.Printf("not delivering: %v", err)
-//			return nil // 200: retrying would not change the payment
+//			// A retry would not change the payment: record it for a
+//			// person to look at, and answer 200 by returning nil.
+//			return orders.RecordMismatch(ctx, order.ID, p.PaymentID, err)
 //		}
 //		return orders.MarkPaidOnce(ctx, order.ID, p.PaymentID)
 //	}))
+//
+// Every error your function returns, a [*MismatchError] included, answers
+// 500 and is logged (see [WithHandlerLogger]), so that Khipu notifies again:
+// a mismatch the shop failed to record is never lost.
 //
 // [ParseNotification] and [Client.VerifyNotification] are the pieces of the
 // handler, for frameworks that are not net/http.

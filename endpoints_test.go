@@ -750,3 +750,30 @@ func TestContextEndingMidCallIsReportedAndNotRetried(t *testing.T) {
 		}
 	}
 }
+
+// Item 6 of issue 17: "12.990", a Chilean price as it is printed, parses as
+// 12.99, which Khipu v2 would charge as twelve pesos and ninety-nine cents.
+// A CLP amount with a fraction is refused before anything is sent.
+func TestCreateRefusesACLPAmountWithDecimals(t *testing.T) {
+	mux, c, base := setup(t)
+	srv := serve(t, mux, base, 200, "application/json", fixture(t, "payment-created.json"))
+	p := &khipu.PaymentCreateParams{Subject: "Zapatillas", Currency: "CLP", Amount: khipu.MustParseAmount("12.990")}
+	_, err := c.Payments.Create(context.Background(), p)
+	var pe *khipu.ParamError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "amount", pe.Param)
+	assert.Equal(t, "khipu: invalid parameter amount: is 12.99 CLP, and a Chilean peso has no decimals: "+
+		"if 12.99 is a price written with a thousands dot ($12.990), the amount is 12990", err.Error())
+	assert.Equal(t, pe, p.Validate())
+	assert.Zero(t, srv.count.Load(), "nothing was sent")
+
+	for _, ok := range []*khipu.PaymentCreateParams{
+		{Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(12990)},
+		{Subject: "x", Currency: "CLP", Amount: khipu.MustParseAmount("12990.0000")},
+		{Subject: "x", Currency: "USD", Amount: khipu.MustParseAmount("12.99")},
+	} {
+		_, err := c.Payments.Create(context.Background(), ok)
+		assert.NoError(t, err, "%s %s", ok.Amount, ok.Currency)
+	}
+	assert.EqualValues(t, 3, srv.count.Load())
+}

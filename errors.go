@@ -296,8 +296,3 @@ func (e *AmountError) Error() string {
 // ErrReceiverMismatch is returned by VerifyNotification when the notified
 // payment belongs to another collection account than the client's.
 var ErrReceiverMismatch = errors.New("khipu: payment belongs to another receiver")
-
-// logText is err's text for a log record: an UnexpectedResponseError's
-// without its body, which can hold a payer's e-mail or a created receiver's
-// secret.
-func logText(err error) string { return rest.LogText(err) }

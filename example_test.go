@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -257,11 +258,15 @@ func ExampleClient_NotificationHandler() {
 	paid := make(chan string, 1)
 	shop := httptest.NewServer(client.NotificationHandler(func(ctx context.Context, p *khipu.Payment) error {
 		if err := p.Check("order-1001", khipu.NewAmount(5000), "CLP"); err != nil {
-			return nil // verified, but not this order's payment: do not deliver
+			// Verified, but not this order's payment, and a retry would not
+			// change that: record it for a person to look at (an error
+			// here would answer 500, and Khipu would notify again).
+			log.Printf("payment %s does not pay order-1001: %v", p.PaymentID, err)
+			return nil
 		}
 		paid <- p.TransactionID // mark the order paid, idempotently
 		return nil
-	}))
+	}, khipu.WithHandlerLogger(slog.Default()))) // refusals and failures are logged here
 	defer shop.Close()
 
 	created := examplePayment(client, shop.URL)

@@ -2,11 +2,9 @@ package khipu
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/khipu-go/khipu/internal/wire"
@@ -66,30 +64,20 @@ func (b *Bank) UnmarshalJSON(data []byte) error {
 	if wire.IsNull(data) {
 		return nil // encoding/json's convention, as for a bank in a list
 	}
-	var w bankWire
+	var w wire.Bank
 	if err := wire.Object(data, &w); err != nil {
 		return err
 	}
-	*b = w.bank()
+	*b = bankOf(&w)
 	return nil
 }
 
-// bankWire is a bank as Khipu sends it. BanksService.List decodes the list
-// into it directly, which spares a second pass over each bank.
-type bankWire struct {
-	BankID    wire.String `json:"bank_id"`
-	Name      wire.String `json:"name"`
-	Message   wire.String `json:"message"`
-	MinAmount wire.Amount `json:"min_amount"`
-	Type      wire.String `json:"type"`
-	Parent    wire.String `json:"parent"`
-	LogoURL   wire.String `json:"logo_url"`
-}
-
-func (w *bankWire) bank() Bank {
+// bankOf is the bank w decodes to. BanksService.List decodes the list into
+// []wire.Bank directly, which spares a second pass over each bank.
+func bankOf(w *wire.Bank) Bank {
 	return Bank{
 		BankID: string(w.BankID), Name: string(w.Name), Message: string(w.Message),
-		MinAmount: looseAmount(w.MinAmount),
+		MinAmount: looseAmount(string(w.MinAmount)),
 		Type:      string(w.Type), Parent: string(w.Parent), LogoURL: string(w.LogoURL),
 	}
 }
@@ -121,8 +109,7 @@ func (m *PaymentMethod) UnmarshalJSON(data []byte) error {
 }
 
 // PaymentCreated is Khipu's answer to Payments.Create: the payment's id and
-// the URLs to send the payer to. Package khipuv3 uses it too (API v3 sends no
-// webpay_url).
+// the URLs to send the payer to.
 type PaymentCreated struct {
 	PaymentID             string `json:"payment_id"`
 	PaymentURL            string `json:"payment_url"`
@@ -140,42 +127,25 @@ type PaymentCreated struct {
 // UnmarshalJSON decodes Khipu's answer: payment_id must be a string; any
 // other field of an odd type is its zero value.
 func (p *PaymentCreated) UnmarshalJSON(data []byte) error {
-	var w struct {
-		PaymentID json.RawMessage `json:"payment_id"`
-		createdURLs
-	}
-	if err := wire.Object(data, &w); err != nil {
+	var strict wire.Strict
+	w, err := wire.DecodeCreated(data, &strict)
+	if err != nil {
 		return err
 	}
-	var strict wire.Strict
-	*p = w.createdURLs.created(strict.String("payment_id", w.PaymentID), data)
-	// Only the id is required: a payment that has one exists at Khipu,
-	// and an error about another field would hide it.
-	strict.Required("payment_id", p.PaymentID)
+	*p = createdOf(&w)
 	return strict.Err()
 }
 
-// createdURLs are the lenient fields PaymentCreated and Payment share.
-type createdURLs struct {
-	PaymentURL            wire.String `json:"payment_url"`
-	SimplifiedTransferURL wire.String `json:"simplified_transfer_url"`
-	TransferURL           wire.String `json:"transfer_url"`
-	WebpayURL             wire.String `json:"webpay_url"`
-	AppURL                wire.String `json:"app_url"`
-	ReadyForTerminal      wire.Bool   `json:"ready_for_terminal"`
-}
-
-func (w createdURLs) created(id string, raw []byte) PaymentCreated {
+func createdOf(w *wire.Created) PaymentCreated {
 	return PaymentCreated{
-		PaymentID: id, PaymentURL: string(w.PaymentURL), SimplifiedTransferURL: string(w.SimplifiedTransferURL),
-		TransferURL: string(w.TransferURL), WebpayURL: string(w.WebpayURL), AppURL: string(w.AppURL),
-		ReadyForTerminal: bool(w.ReadyForTerminal), Raw: append(json.RawMessage(nil), raw...),
+		PaymentID: w.PaymentID, PaymentURL: w.PaymentURL, SimplifiedTransferURL: w.SimplifiedTransferURL,
+		TransferURL: w.TransferURL, WebpayURL: w.WebpayURL, AppURL: w.AppURL,
+		ReadyForTerminal: w.ReadyForTerminal, Raw: w.Raw,
 	}
 }
 
 // Payment is a payment as Khipu reports it: API v2's GET /payments/{id} and
-// GET /payments?notification_token=..., and API v3's GET /v3/payments/{id}
-// (package khipuv3 uses this type too).
+// GET /payments?notification_token=... (package khipuv3 has its own).
 //
 // Before delivering an order, check it with Check, never by trusting the
 // payer's return to ReturnURL.
@@ -192,7 +162,7 @@ type Payment struct {
 	PaymentURL            string          `json:"payment_url"`
 	SimplifiedTransferURL string          `json:"simplified_transfer_url"`
 	TransferURL           string          `json:"transfer_url"`
-	WebpayURL             string          `json:"webpay_url"` // API v2 only
+	WebpayURL             string          `json:"webpay_url"`
 	AppURL                string          `json:"app_url"`
 	ReadyForTerminal      bool            `json:"ready_for_terminal"`
 	NotificationToken     string          `json:"notification_token"`
@@ -235,98 +205,59 @@ type Payment struct {
 
 // UnmarshalJSON decodes a payment as Khipu sends it (see Payment).
 func (p *Payment) UnmarshalJSON(data []byte) error {
-	var w struct {
-		PaymentID     json.RawMessage `json:"payment_id"`
-		ReceiverID    json.RawMessage `json:"receiver_id"`
-		Amount        json.RawMessage `json:"amount"`
-		Currency      json.RawMessage `json:"currency"`
-		Status        json.RawMessage `json:"status"`
-		TransactionID json.RawMessage `json:"transaction_id"`
-		createdURLs
-
-		NotificationToken     wire.String  `json:"notification_token"`
-		ConciliationDate      wire.Time    `json:"conciliation_date"`
-		Subject               wire.String  `json:"subject"`
-		StatusDetail          wire.Enum    `json:"status_detail"`
-		Body                  wire.String  `json:"body"`
-		PictureURL            wire.String  `json:"picture_url"`
-		ReceiptURL            wire.String  `json:"receipt_url"`
-		ReturnURL             wire.String  `json:"return_url"`
-		CancelURL             wire.String  `json:"cancel_url"`
-		NotifyURL             wire.String  `json:"notify_url"`
-		NotifyAPIVersion      wire.String  `json:"notify_api_version"`
-		ExpiresDate           wire.Time    `json:"expires_date"`
-		AttachmentURLs        wire.Strings `json:"attachment_urls"`
-		Bank                  wire.String  `json:"bank"`
-		BankID                wire.String  `json:"bank_id"`
-		PayerName             wire.String  `json:"payer_name"`
-		PayerEmail            wire.String  `json:"payer_email"`
-		PersonalIdentifier    wire.String  `json:"personal_identifier"`
-		BankAccountNumber     wire.String  `json:"bank_account_number"`
-		OutOfDateConciliation wire.Bool    `json:"out_of_date_conciliation"`
-		Custom                wire.String  `json:"custom"`
-		ResponsibleUserEmail  wire.String  `json:"responsible_user_email"`
-		SendReminders         wire.Bool    `json:"send_reminders"`
-		SendEmail             wire.Bool    `json:"send_email"`
-		PaymentMethod         wire.Enum    `json:"payment_method"`
-		FundsSource           wire.Enum    `json:"funds_source"`
-		Discount              wire.Amount  `json:"discount"`
-	}
-	if err := wire.Object(data, &w); err != nil {
+	var strict wire.Strict
+	w, err := wire.DecodePayment(data, &strict)
+	if err != nil {
 		return err
 	}
-	var strict wire.Strict
-	created := w.createdURLs.created(strict.String("payment_id", w.PaymentID), data)
 	*p = Payment{
-		PaymentID:             created.PaymentID,
-		PaymentURL:            created.PaymentURL,
-		SimplifiedTransferURL: created.SimplifiedTransferURL,
-		TransferURL:           created.TransferURL,
-		WebpayURL:             created.WebpayURL,
-		AppURL:                created.AppURL,
-		ReadyForTerminal:      created.ReadyForTerminal,
-		NotificationToken:     string(w.NotificationToken),
-		ReceiverID:            strict.ID("receiver_id", w.ReceiverID),
-		ConciliationDate:      time.Time(w.ConciliationDate),
-		Subject:               string(w.Subject),
+		PaymentID:             w.PaymentID,
+		PaymentURL:            w.PaymentURL,
+		SimplifiedTransferURL: w.SimplifiedTransferURL,
+		TransferURL:           w.TransferURL,
+		WebpayURL:             w.WebpayURL,
+		AppURL:                w.AppURL,
+		ReadyForTerminal:      w.ReadyForTerminal,
+		NotificationToken:     w.NotificationToken,
+		ReceiverID:            w.ReceiverID,
+		ConciliationDate:      w.ConciliationDate,
+		Subject:               w.Subject,
 		Amount:                strictAmount(&strict, "amount", w.Amount),
-		Currency:              strict.String("currency", w.Currency),
-		Status:                PaymentStatus(strings.ToLower(strict.String("status", w.Status))),
+		Currency:              w.Currency,
+		Status:                PaymentStatus(w.Status),
 		StatusDetail:          StatusDetail(w.StatusDetail),
-		Body:                  string(w.Body),
-		PictureURL:            string(w.PictureURL),
-		ReceiptURL:            string(w.ReceiptURL),
-		ReturnURL:             string(w.ReturnURL),
-		CancelURL:             string(w.CancelURL),
-		NotifyURL:             string(w.NotifyURL),
-		NotifyAPIVersion:      string(w.NotifyAPIVersion),
-		ExpiresDate:           time.Time(w.ExpiresDate),
-		AttachmentURLs:        []string(w.AttachmentURLs),
-		Bank:                  string(w.Bank),
-		BankID:                string(w.BankID),
-		PayerName:             string(w.PayerName),
-		PayerEmail:            string(w.PayerEmail),
-		PersonalIdentifier:    string(w.PersonalIdentifier),
-		BankAccountNumber:     string(w.BankAccountNumber),
-		OutOfDateConciliation: bool(w.OutOfDateConciliation),
-		TransactionID:         strict.String("transaction_id", w.TransactionID),
-		Custom:                string(w.Custom),
-		ResponsibleUserEmail:  string(w.ResponsibleUserEmail),
-		SendReminders:         bool(w.SendReminders),
-		SendEmail:             bool(w.SendEmail),
+		Body:                  w.Body,
+		PictureURL:            w.PictureURL,
+		ReceiptURL:            w.ReceiptURL,
+		ReturnURL:             w.ReturnURL,
+		CancelURL:             w.CancelURL,
+		NotifyURL:             w.NotifyURL,
+		NotifyAPIVersion:      w.NotifyAPIVersion,
+		ExpiresDate:           w.ExpiresDate,
+		AttachmentURLs:        w.AttachmentURLs,
+		Bank:                  w.Bank,
+		BankID:                w.BankID,
+		PayerName:             w.PayerName,
+		PayerEmail:            w.PayerEmail,
+		PersonalIdentifier:    w.PersonalIdentifier,
+		BankAccountNumber:     w.BankAccountNumber,
+		OutOfDateConciliation: w.OutOfDateConciliation,
+		TransactionID:         w.TransactionID,
+		Custom:                w.Custom,
+		ResponsibleUserEmail:  w.ResponsibleUserEmail,
+		SendReminders:         w.SendReminders,
+		SendEmail:             w.SendEmail,
 		PaymentMethod:         PaymentMethodID(w.PaymentMethod),
-		FundsSource:           string(w.FundsSource),
+		FundsSource:           w.FundsSource,
 		Discount:              looseAmount(w.Discount),
-		Raw:                   created.Raw,
+		Raw:                   w.Raw,
 	}
-	strict.Required("payment_id", p.PaymentID)
 	return strict.Err()
 }
 
-// strictAmount is the amount in raw, rounded to 4 decimals; what is wrong
-// with it is recorded in strict.
-func strictAmount(strict *wire.Strict, field string, raw json.RawMessage) Amount {
-	text := strict.Amount(field, raw)
+// strictAmount is the amount whose decimal text the strict decoder gave
+// (already rounded to 4 decimals); one out of range is recorded in strict.
+func strictAmount(strict *wire.Strict, field, text string) Amount {
 	if text == "" {
 		return Amount{}
 	}
@@ -338,8 +269,8 @@ func strictAmount(strict *wire.Strict, field string, raw json.RawMessage) Amount
 }
 
 // looseAmount is a lenient amount: zero when it is not one.
-func looseAmount(text wire.Amount) Amount {
-	a, err := ParseAmount(string(text))
+func looseAmount(text string) Amount {
+	a, err := ParseAmount(text)
 	if err != nil {
 		return Amount{}
 	}
@@ -370,26 +301,12 @@ type ReceiverCreated struct {
 	Secret     string `json:"secret"`
 }
 
-// UnmarshalJSON accepts receiver_id as a number or a string.
+// UnmarshalJSON accepts receiver_id as a number or a string; the secret
+// must be a string, and an error about it never quotes it.
 func (r *ReceiverCreated) UnmarshalJSON(b []byte) error {
-	var w struct {
-		ReceiverID json.RawMessage `json:"receiver_id"`
-		Secret     json.RawMessage `json:"secret"`
-	}
-	if err := wire.Object(b, &w); err != nil {
-		return err
-	}
-	var strict wire.Strict
-	r.ReceiverID = strict.ID("receiver_id", w.ReceiverID)
-	strict.Required("receiver_id", r.ReceiverID)
-	secret, err := wire.StrictString(w.Secret)
-	if err != nil {
-		// Not quoted: the odd value could be the secret itself.
-		strict.Fail("secret", errors.New("not a JSON string"))
-	}
-	r.Secret = secret
-	strict.Required("secret", r.Secret)
-	return strict.Err()
+	w, err := wire.DecodeReceiverCreated(b)
+	*r = ReceiverCreated{ReceiverID: w.ReceiverID, Secret: w.Secret}
+	return err
 }
 
 // String shows the receiver id and hides the secret.
@@ -409,98 +326,75 @@ func (r ReceiverCreated) LogValue() slog.Value {
 // Format hides the secret from every verb, %x and %q included.
 func (r ReceiverCreated) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(r.String())) }
 
-// PaymentCreateParams are the parameters of creating a payment: API v2's
-// form (url tags) and API v3's JSON (json tags; package khipuv3 uses this
-// type too). Subject, Currency and Amount are required; a zero optional
-// field is not sent.
+// PaymentCreateParams are the parameters of Payments.Create, sent as API
+// v2's form. Subject, Currency and Amount are required; a zero optional
+// field is not sent. (Package khipuv3 has its own, for API v3's JSON.)
 //
 // NotifyAPIVersion is the version of the notifications Khipu sends to
-// NotifyURL: "" or "1.3" with this package's Client, "" or "3.0" with
-// khipuv3's; each fills it in when NotifyURL is set and it is empty.
-// PSPClientMerchantName is API v3's.
+// NotifyURL: "" or "1.3" (Create fills it in when NotifyURL is set and it is
+// empty).
 //
 // SendEmail and SendReminders are sent only when true: Khipu's default for
 // both is false, so leaving out false asks for exactly the same thing.
 type PaymentCreateParams struct {
-	Subject                      string    `url:"subject" json:"subject"`
-	Currency                     string    `url:"currency" json:"currency"`
-	Amount                       Amount    `url:"amount" json:"amount"`
-	TransactionID                string    `url:"transaction_id,omitempty" json:"transaction_id,omitempty"`
-	Custom                       string    `url:"custom,omitempty" json:"custom,omitempty"`
-	Body                         string    `url:"body,omitempty" json:"body,omitempty"`
-	BankID                       string    `url:"bank_id,omitempty" json:"bank_id,omitempty"`
-	ReturnURL                    string    `url:"return_url,omitempty" json:"return_url,omitempty"`
-	CancelURL                    string    `url:"cancel_url,omitempty" json:"cancel_url,omitempty"`
-	PictureURL                   string    `url:"picture_url,omitempty" json:"picture_url,omitempty"`
-	NotifyURL                    string    `url:"notify_url,omitempty" json:"notify_url,omitempty"`
-	ContractURL                  string    `url:"contract_url,omitempty" json:"contract_url,omitempty"`
-	NotifyAPIVersion             string    `url:"notify_api_version,omitempty" json:"notify_api_version,omitempty"`
-	ExpiresDate                  time.Time `url:"expires_date,omitempty" json:"expires_date,omitzero"`
-	SendEmail                    bool      `url:"send_email,omitempty" json:"send_email,omitempty"`
-	PayerName                    string    `url:"payer_name,omitempty" json:"payer_name,omitempty"`
-	PayerEmail                   string    `url:"payer_email,omitempty" json:"payer_email,omitempty"`
-	SendReminders                bool      `url:"send_reminders,omitempty" json:"send_reminders,omitempty"`
-	ResponsibleUserEmail         string    `url:"responsible_user_email,omitempty" json:"responsible_user_email,omitempty"`
-	FixedPayerPersonalIdentifier string    `url:"fixed_payer_personal_identifier,omitempty" json:"fixed_payer_personal_identifier,omitempty"`
-	IntegratorFee                Amount    `url:"integrator_fee,omitempty" json:"-"` // a JSON string in v3 (see MarshalJSON)
-	CollectAccountUUID           string    `url:"collect_account_uuid,omitempty" json:"collect_account_uuid,omitempty"`
-	ConfirmTimeoutDate           time.Time `url:"confirm_timeout_date,omitempty" json:"confirm_timeout_date,omitzero"`
-	MandatoryPaymentMethod       string    `url:"mandatory_payment_method,omitempty" json:"mandatory_payment_method,omitempty"`
-	PSPClientMerchantName        string    `url:"-" json:"psp_client_merchant_name,omitempty"`
-}
-
-// MarshalJSON writes p as API v3's JSON body: unset optional fields left
-// out, amounts as JSON numbers, and integrator_fee as a JSON string, as
-// Khipu asks.
-func (p PaymentCreateParams) MarshalJSON() ([]byte, error) {
-	type plain PaymentCreateParams
-	fee := ""
-	if !p.IntegratorFee.IsZero() {
-		text, err := p.IntegratorFee.MarshalText()
-		if err != nil {
-			return nil, err
-		}
-		fee = string(text)
-	}
-	return json.Marshal(struct {
-		plain
-		IntegratorFee string `json:"integrator_fee,omitempty"`
-	}{plain(p), fee})
+	Subject                      string    `url:"subject"`
+	Currency                     string    `url:"currency"`
+	Amount                       Amount    `url:"amount"`
+	TransactionID                string    `url:"transaction_id,omitempty"`
+	Custom                       string    `url:"custom,omitempty"`
+	Body                         string    `url:"body,omitempty"`
+	BankID                       string    `url:"bank_id,omitempty"`
+	ReturnURL                    string    `url:"return_url,omitempty"`
+	CancelURL                    string    `url:"cancel_url,omitempty"`
+	PictureURL                   string    `url:"picture_url,omitempty"`
+	NotifyURL                    string    `url:"notify_url,omitempty"`
+	ContractURL                  string    `url:"contract_url,omitempty"`
+	NotifyAPIVersion             string    `url:"notify_api_version,omitempty"`
+	ExpiresDate                  time.Time `url:"expires_date,omitempty"`
+	SendEmail                    bool      `url:"send_email,omitempty"`
+	PayerName                    string    `url:"payer_name,omitempty"`
+	PayerEmail                   string    `url:"payer_email,omitempty"`
+	SendReminders                bool      `url:"send_reminders,omitempty"`
+	ResponsibleUserEmail         string    `url:"responsible_user_email,omitempty"`
+	FixedPayerPersonalIdentifier string    `url:"fixed_payer_personal_identifier,omitempty"`
+	IntegratorFee                Amount    `url:"integrator_fee,omitempty"`
+	CollectAccountUUID           string    `url:"collect_account_uuid,omitempty"`
+	ConfirmTimeoutDate           time.Time `url:"confirm_timeout_date,omitempty"`
+	MandatoryPaymentMethod       string    `url:"mandatory_payment_method,omitempty"`
 }
 
 // RefundParams are the parameters of a partial refund: Payments.Refund with
 // nil params refunds the whole payment, and a non-nil RefundParams with a
 // zero Amount is refused, so that an amount computed as 0 by mistake never
-// refunds everything. Package khipuv3 uses it too.
+// refunds everything.
 type RefundParams struct {
-	Amount Amount `url:"amount" json:"amount"`
+	Amount Amount `url:"amount"`
 }
 
-// ReceiverCreateParams are the parameters of Receivers.Create (in API v2 and
-// v3). Every field but the bank account, NotifyURL and RenditionURL is
-// required.
+// ReceiverCreateParams are the parameters of Receivers.Create. Every field
+// but the bank account, NotifyURL and RenditionURL is required.
 type ReceiverCreateParams struct {
-	AdminFirstName        string `url:"admin_first_name" json:"admin_first_name"`
-	AdminLastName         string `url:"admin_last_name" json:"admin_last_name"`
-	AdminEmail            string `url:"admin_email" json:"admin_email"`
-	CountryCode           string `url:"country_code" json:"country_code"`
-	BusinessIdentifier    string `url:"business_identifier" json:"business_identifier"`
-	BusinessCategory      string `url:"business_category" json:"business_category"`
-	BusinessName          string `url:"business_name" json:"business_name"`
-	BusinessPhone         string `url:"business_phone" json:"business_phone"`
-	BusinessAddressLine1  string `url:"business_address_line_1" json:"business_address_line_1"`
-	BusinessAddressLine2  string `url:"business_address_line_2" json:"business_address_line_2"`
-	BusinessAddressLine3  string `url:"business_address_line_3" json:"business_address_line_3"`
-	ContactFullName       string `url:"contact_full_name" json:"contact_full_name"`
-	ContactJobTitle       string `url:"contact_job_title" json:"contact_job_title"`
-	ContactEmail          string `url:"contact_email" json:"contact_email"`
-	ContactPhone          string `url:"contact_phone" json:"contact_phone"`
-	BankAccountBankID     string `url:"bank_account_bank_id,omitempty" json:"bank_account_bank_id,omitempty"`
-	BankAccountIdentifier string `url:"bank_account_identifier,omitempty" json:"bank_account_identifier,omitempty"`
-	BankAccountName       string `url:"bank_account_name,omitempty" json:"bank_account_name,omitempty"`
-	BankAccountNumber     string `url:"bank_account_number,omitempty" json:"bank_account_number,omitempty"`
-	NotifyURL             string `url:"notify_url,omitempty" json:"notify_url,omitempty"`
-	RenditionURL          string `url:"rendition_url,omitempty" json:"rendition_url,omitempty"`
+	AdminFirstName        string `url:"admin_first_name"`
+	AdminLastName         string `url:"admin_last_name"`
+	AdminEmail            string `url:"admin_email"`
+	CountryCode           string `url:"country_code"`
+	BusinessIdentifier    string `url:"business_identifier"`
+	BusinessCategory      string `url:"business_category"`
+	BusinessName          string `url:"business_name"`
+	BusinessPhone         string `url:"business_phone"`
+	BusinessAddressLine1  string `url:"business_address_line_1"`
+	BusinessAddressLine2  string `url:"business_address_line_2"`
+	BusinessAddressLine3  string `url:"business_address_line_3"`
+	ContactFullName       string `url:"contact_full_name"`
+	ContactJobTitle       string `url:"contact_job_title"`
+	ContactEmail          string `url:"contact_email"`
+	ContactPhone          string `url:"contact_phone"`
+	BankAccountBankID     string `url:"bank_account_bank_id,omitempty"`
+	BankAccountIdentifier string `url:"bank_account_identifier,omitempty"`
+	BankAccountName       string `url:"bank_account_name,omitempty"`
+	BankAccountNumber     string `url:"bank_account_number,omitempty"`
+	NotifyURL             string `url:"notify_url,omitempty"`
+	RenditionURL          string `url:"rendition_url,omitempty"`
 }
 
 // plainJSONString returns what the JSON string literal b holds when that is

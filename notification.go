@@ -10,9 +10,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/khipu-go/khipu/internal/webhook"
 	"github.com/khipu-go/khipu/internal/wire"
 )
 
@@ -134,125 +134,95 @@ func (c *Client) notifiedPayment(ctx context.Context, token string) (*Payment, e
 // notification, so that it answers well inside the 30 s Khipu waits.
 const notificationDeadline = 20 * time.Second
 
+// HandlerOption configures a NotificationHandler.
+type HandlerOption func(*handlerConfig)
+
+type handlerConfig struct {
+	logger *slog.Logger
+}
+
+// WithHandlerLogger sets where a NotificationHandler logs the notifications
+// it refuses (warn level) and the failures of the lookup and of its
+// function (error level). Without it, or with nil, the handler logs to the
+// Client's logger (WithLogger), or to slog.Default() when the Client has
+// none.
+func WithHandlerLogger(l *slog.Logger) HandlerOption {
+	return func(c *handlerConfig) { c.logger = l }
+}
+
 // NotificationHandler returns an http.Handler for a payment's notify_url. It
 // answers 405 to anything but POST and 400 to a malformed or forged
 // notification; it verifies the notification (VerifyNotification) and calls
-// fn with the payment, answering 200 when fn returns nil and 500 otherwise,
-// so that Khipu notifies again later. A lookup that fails on Khipu's side or
-// on the network answers 503, so that Khipu retries too.
+// fn with the payment, answering 200 when fn returns nil and 500 when it
+// returns any error, so that Khipu notifies again later (for up to two
+// days). A lookup that fails on Khipu's side or on the network answers 503,
+// so that Khipu retries too.
 //
 // fn must check the payment against the order (Payment.Check) and must be
-// idempotent: Khipu can send the same notification more than once. The
-// handler never runs fn twice at the same time for the same token; a
-// duplicate that arrives meanwhile waits for the first and gets its answer.
-// fn's context ends 20 s after the notification arrived; do slow work (such
-// as e-mails) after returning.
+// idempotent: Khipu can send the same notification more than once. A
+// payment that does not match its order will not match it when Khipu
+// notifies again either: fn should record it for a person to look at and
+// return nil. Returning Check's error instead answers 500, so Khipu keeps
+// notifying (and the handler keeps logging it) until fn returns nil; that
+// is the right answer only while the shop cannot record the mismatch:
 //
-// A *MismatchError returned by fn (Payment.Check's, wrapped or joined) is a
-// payment that does not pay the order: the handler logs it at warn level and
-// answers 200, since Khipu notifying again would not change the payment.
+//	if err := p.Check(order.ID, order.Amount, order.Currency); err != nil {
+//		return orders.RecordMismatch(ctx, order.ID, p.PaymentID, err) // nil once recorded
+//	}
+//
+// The handler never runs fn twice at the same time for the same token; a
+// duplicate that arrives meanwhile waits for the first and gets its answer
+// (a 500 if fn panicked; the panic goes on to net/http). fn's context ends
+// 20 s after the notification arrived; do slow work (such as e-mails) after
+// returning.
 //
 // Nothing the handler sees is lost: every refusal is logged at warn level,
-// and every error of fn or of the lookup at error level, to the Client's
-// logger (WithLogger), or to slog.Default() when it has none. A nil fn
-// panics here, when the handler is built, rather than at the first
-// notification.
-func (c *Client) NotificationHandler(fn func(ctx context.Context, p *Payment) error) http.Handler {
+// and every error of fn or of the lookup at error level (see
+// WithHandlerLogger), never with the token, the secret or Khipu's answer's
+// body. A nil fn panics here, when the handler is built, rather than at the
+// first notification.
+func (c *Client) NotificationHandler(fn func(ctx context.Context, p *Payment) error, opts ...HandlerOption) http.Handler {
 	if fn == nil {
 		panic("khipu: NotificationHandler needs a function to call with each verified payment")
 	}
-	logger := c.rest.Logger
-	if logger == nil {
-		logger = slog.Default()
-	}
-	return &notificationHandler{client: c, fn: fn, log: logger, inflight: make(map[string]*inflight)}
-}
-
-type notificationHandler struct {
-	client *Client
-	fn     func(context.Context, *Payment) error
-	log    *slog.Logger
-
-	mu       sync.Mutex
-	inflight map[string]*inflight // by notification token
-}
-
-type inflight struct {
-	done   chan struct{}
-	status int
-	msg    string
-}
-
-func (h *notificationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		h.log.WarnContext(r.Context(), "khipu notification refused", "status", http.StatusMethodNotAllowed, "method", r.Method, "remote_addr", r.RemoteAddr)
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed: Khipu notifications are POSTed", http.StatusMethodNotAllowed)
-		return
-	}
-	n, err := ParseNotification(r)
-	if err != nil {
-		h.log.WarnContext(r.Context(), "khipu notification refused", "status", http.StatusBadRequest, "error", err.Error(), "remote_addr", r.RemoteAddr)
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	h.mu.Lock()
-	if call, ok := h.inflight[n.Token]; ok {
-		h.mu.Unlock()
-		select {
-		case <-call.done:
-			http.Error(w, call.msg, call.status)
-		case <-r.Context().Done():
-			http.Error(w, "notification already being processed", http.StatusServiceUnavailable)
+	cfg := handlerConfig{logger: c.rest.Logger}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&cfg)
 		}
-		return
 	}
-	// Until process returns, the answer is a failure: if fn panics, the
-	// duplicates waiting on this token get a 500 and the token is freed for
-	// Khipu's next attempt, while the panic goes on to net/http.
-	call := &inflight{done: make(chan struct{}), status: http.StatusInternalServerError, msg: "notification not processed; retry later"}
-	h.inflight[n.Token] = call
-	h.mu.Unlock()
-	defer func() {
-		h.mu.Lock()
-		delete(h.inflight, n.Token)
-		h.mu.Unlock()
-		close(call.done)
-	}()
-
-	call.status, call.msg = h.process(r.Context(), n.Token)
-	http.Error(w, call.msg, call.status)
-}
-
-// process verifies the notification and runs fn, returning the status and
-// text to answer with, and logs every failure. Details of failures stay out
-// of the answer: it goes to whoever sent the notification.
-func (h *notificationHandler) process(ctx context.Context, token string) (int, string) {
-	ctx, cancel := context.WithTimeout(ctx, notificationDeadline)
-	defer cancel()
-	p, err := h.client.notifiedPayment(ctx, token)
-	if err != nil {
-		// Logged without the answer's body, which may hold a payer's data.
-		why := slog.String("error", logText(err))
-		var ve *ValidationError
-		if errors.As(err, &ve) || errors.Is(err, ErrReceiverMismatch) {
-			h.log.WarnContext(ctx, "khipu notification refused", "status", http.StatusBadRequest, why)
-			return http.StatusBadRequest, "notification rejected"
-		}
-		h.log.ErrorContext(ctx, "khipu notification could not be verified; Khipu will retry", "status", http.StatusServiceUnavailable, why)
-		return http.StatusServiceUnavailable, "notification could not be verified; retry later"
+	return &webhook.Handler[string]{
+		What:     "khipu notification",
+		MaxBody:  maxNotificationBody,
+		Deadline: notificationDeadline,
+		Logger:   cfg.logger,
+		Parse: func(r *http.Request, _ []byte) (string, string, error) {
+			n, err := ParseNotification(r)
+			if err != nil {
+				return "", "", err
+			}
+			return n.Token, n.Token, nil
+		},
+		// Duplicates of a token wait for the first and take its answer:
+		// they would look up the same payment.
+		Coalesce: true,
+		Process: func(ctx context.Context, token string) webhook.Answer {
+			p, err := c.notifiedPayment(ctx, token)
+			var ve *ValidationError
+			switch {
+			case errors.As(err, &ve), errors.Is(err, ErrReceiverMismatch):
+				return webhook.Answer{Status: http.StatusBadRequest, Err: err}
+			case err != nil:
+				// Khipu down, the network, an answer the client cannot read.
+				return webhook.Answer{Status: http.StatusServiceUnavailable, Err: err}
+			}
+			if err := fn(ctx, p); err != nil {
+				return webhook.Answer{Status: http.StatusInternalServerError, Err: err,
+					Attrs: []slog.Attr{slog.String("payment_id", p.PaymentID)}}
+			}
+			return webhook.Answer{}
+		},
 	}
-	err = h.fn(ctx, p)
-	var mismatch *MismatchError
-	switch {
-	case errors.As(err, &mismatch):
-		h.log.WarnContext(ctx, "khipu notification not delivered: the payment does not match the order", "status", http.StatusOK, "payment_id", p.PaymentID, "error", err.Error())
-		return http.StatusOK, "ok"
-	case err != nil:
-		h.log.ErrorContext(ctx, "khipu notification not processed; Khipu will retry", "status", http.StatusInternalServerError, "payment_id", p.PaymentID, "error", err.Error())
-		return http.StatusInternalServerError, "notification not processed; retry later"
-	}
-	return http.StatusOK, "ok"
 }
 
 // MismatchError says how a payment differs from the order it should pay; see

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -357,4 +358,114 @@ func TestPaymentCheckAcceptsOnlyKnownGoodStatusDetails(t *testing.T) {
 		require.ErrorAs(t, p.Check("o-1", khipu.NewAmount(10), ""), &me, "payment currency %q", currency)
 		assert.Equal(t, "currency", me.Field)
 	}
+}
+
+func TestNotificationHandlerAnswers500ForEveryErrorOfFnAMismatchIncluded(t *testing.T) {
+	c, _ := notifyKhipu(t, map[string]string{"other-order": notifyPayment("12345", "done", "order-2", "1000", "CLP")})
+	var logs logBuffer
+	for name, fn := range map[string]func(context.Context, *khipu.Payment) error{
+		"Check's error": func(ctx context.Context, p *khipu.Payment) error {
+			return p.Check("order-1", khipu.NewAmount(1000), "CLP")
+		},
+		// A shop that records the mismatch and fails to write it: the
+		// record must not be lost, so Khipu must notify again.
+		"Check's error joined with a database's": func(ctx context.Context, p *khipu.Payment) error {
+			return errors.Join(p.Check("order-1", khipu.NewAmount(1000), "CLP"), errors.New("recording the mismatch: database down"))
+		},
+		"a wrapped MismatchError": func(ctx context.Context, p *khipu.Payment) error {
+			return fmt.Errorf("order 1: %w", &khipu.MismatchError{Field: "amount", Want: "1000", Got: "999"})
+		},
+	} {
+		h := c.NotificationHandler(fn, khipu.WithHandlerLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, notificationRequest("api_version=1.3&notification_token=other-order"))
+		assert.Equal(t, http.StatusInternalServerError, rec.Code, name)
+		recs := logs.take(t)
+		if assert.Len(t, recs, 1, name) {
+			assert.Equal(t, "ERROR", recs[0].Level, name)
+			assert.Equal(t, "abc123def456", recs[0].PaymentID, name)
+		}
+	}
+}
+
+func TestNotificationHandlerLogsToItsHandlerLoggerRatherThanTheClients(t *testing.T) {
+	var clientLogs, handlerLogs logBuffer
+	c, _ := notifyKhipu(t, map[string]string{})
+	c2, err := khipu.NewClient(testReceiverID, testSecret, khipu.WithLogger(slog.New(slog.NewJSONHandler(&clientLogs, nil))))
+	require.NoError(t, err)
+	for _, client := range []*khipu.Client{c, c2} {
+		h := client.NotificationHandler(func(context.Context, *khipu.Payment) error { return nil },
+			nil, khipu.WithHandlerLogger(slog.New(slog.NewJSONHandler(&handlerLogs, nil))))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/notify", nil))
+		assert.Equal(t, http.StatusMethodNotAllowed, rec.Code)
+	}
+	assert.Len(t, handlerLogs.take(t), 2)
+	assert.Empty(t, clientLogs.String())
+
+	// Without the option, the client's logger is the default.
+	h := c2.NotificationHandler(func(context.Context, *khipu.Payment) error { return nil })
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/notify", nil))
+	assert.Len(t, clientLogs.take(t), 1)
+}
+
+func TestDuplicatesWaitingForACallbackThatPanicsAreAnswered500(t *testing.T) {
+	c, lookups := notifyKhipu(t, map[string]string{"mine": notifyPayment("12345", "done", "order-1", "1000", "CLP")})
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free)
+	var logs logBuffer
+	h := c.NotificationHandler(func(ctx context.Context, p *khipu.Payment) error {
+		<-release
+		panic("bug in the shop")
+	}, khipu.WithHandlerLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+
+	// Four deliveries of one token: whichever comes first runs fn, which
+	// panics; the three others wait for it.
+	type result struct {
+		code     int
+		panicked any
+	}
+	const deliveries = 4
+	results := make(chan result, deliveries)
+	for range deliveries {
+		go func() {
+			rec := httptest.NewRecorder()
+			defer func() {
+				if p := recover(); p != nil {
+					results <- result{panicked: p}
+				}
+			}()
+			h.ServeHTTP(rec, notificationRequest("api_version=1.3&notification_token=mine"))
+			results <- result{code: rec.Code}
+		}()
+	}
+	require.Eventually(t, func() bool { return khipu.NotificationWaiters(h, "mine") == deliveries }, 10*time.Second, time.Millisecond,
+		"the duplicates wait for the first delivery")
+	free()
+	var panics, codes []any
+	for range deliveries {
+		select {
+		case r := <-results:
+			if r.panicked != nil {
+				panics = append(panics, r.panicked)
+			} else {
+				codes = append(codes, r.code)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("a delivery was not answered")
+		}
+	}
+	assert.Equal(t, []any{"bug in the shop"}, panics, "the first delivery's panic goes on to net/http")
+	assert.Equal(t, []any{500, 500, 500}, codes, "a duplicate of a delivery that panicked is not a success")
+	const duplicates = deliveries - 1
+	assert.EqualValues(t, 1, lookups.Load(), "the duplicates did not look the token up")
+	recs := logs.take(t)
+	require.Len(t, recs, duplicates, "each duplicate's failure is logged")
+	for _, r := range recs {
+		assert.Equal(t, "ERROR", r.Level)
+		assert.Contains(t, r.Error, "panicked")
+	}
+	assert.Zero(t, khipu.NotificationWaiters(h, "mine"), "the token is freed")
 }

@@ -3,8 +3,8 @@ package khipu
 import (
 	"context"
 	"net/http"
-	"strings"
-	"unicode/utf8"
+
+	"github.com/khipu-go/khipu/internal/params"
 )
 
 // PaymentsService creates, reads, deletes, confirms and refunds payments.
@@ -13,9 +13,6 @@ type PaymentsService struct{ client *Client }
 // NotifyAPIVersion is the notification API version this library speaks;
 // Create asks for it whenever a NotifyURL is given without a version.
 const NotifyAPIVersion = "1.3"
-
-// maxCustom is Khipu's limit on the custom parameter, in characters.
-const maxCustom = 4096
 
 // Create creates a payment (POST /payments) and returns the URLs to send the
 // payer to. Subject, Currency and a positive Amount are required;
@@ -40,9 +37,6 @@ func (s *PaymentsService) Create(ctx context.Context, p *PaymentCreateParams) (*
 	if params.NotifyAPIVersion != "" && params.NotifyAPIVersion != NotifyAPIVersion {
 		return nil, &ParamError{Param: "notify_api_version", Reason: "must be empty or " + NotifyAPIVersion + " (notifications 3.0 are package khipuv3's)"}
 	}
-	if params.PSPClientMerchantName != "" {
-		return nil, &ParamError{Param: "psp_client_merchant_name", Reason: "is a parameter of API v3 (package khipuv3)"}
-	}
 	if params.NotifyURL != "" && params.NotifyAPIVersion == "" {
 		params.NotifyAPIVersion = NotifyAPIVersion
 	}
@@ -54,45 +48,31 @@ func (s *PaymentsService) Create(ctx context.Context, p *PaymentCreateParams) (*
 }
 
 // Validate reports the first parameter that Khipu would refuse, as a
-// *ParamError, or nil: a missing subject, currency or amount, an amount that
-// is zero, negative or out of range, a custom field over 4096 characters,
-// send_email without the payer, a contract without the payer's id. Create
-// calls it (API v2 and v3 alike), and checks NotifyAPIVersion against the
-// notifications its package speaks.
+// *ParamError, or nil: a missing subject or currency, a custom field over
+// 4096 characters, send_email without the payer, a contract without the
+// payer's id; then a missing amount, one that is zero, negative or out of
+// range, or an amount in CLP with decimals (see ParseAmount). Create calls it, and checks
+// NotifyAPIVersion too.
 func (p *PaymentCreateParams) Validate() error {
+	fields := params.Payment{
+		Subject: p.Subject, Currency: p.Currency, Custom: p.Custom,
+		SendEmail: p.SendEmail, PayerName: p.PayerName, PayerEmail: p.PayerEmail,
+		ContractURL: p.ContractURL, FixedPayerPersonalIdentifier: p.FixedPayerPersonalIdentifier,
+	}
+	if param, reason := params.CheckPayment(fields); param != "" {
+		return &ParamError{Param: param, Reason: reason}
+	}
 	switch {
-	case strings.TrimSpace(p.Subject) == "":
-		return &ParamError{Param: "subject", Reason: "is required"}
-	case p.Currency == "":
-		return &ParamError{Param: "currency", Reason: "is required"}
-	case !isCurrencyCode(p.Currency):
-		return &ParamError{Param: "currency", Reason: "must be an ISO-4217 code such as CLP"}
 	case p.Amount.sendable() != nil:
 		return &ParamError{Param: "amount", Reason: p.Amount.sendable().Error()}
 	case p.Amount.IsZero():
 		return &ParamError{Param: "amount", Reason: "must be greater than zero"}
+	case params.WholePesos(p.Currency, p.Amount.String()) != "":
+		return &ParamError{Param: "amount", Reason: params.WholePesos(p.Currency, p.Amount.String())}
 	case p.IntegratorFee.sendable() != nil:
 		return &ParamError{Param: "integrator_fee", Reason: p.IntegratorFee.sendable().Error()}
-	case utf8.RuneCountInString(p.Custom) > maxCustom:
-		return &ParamError{Param: "custom", Reason: "is longer than 4096 characters"}
-	case p.SendEmail && (p.PayerName == "" || p.PayerEmail == ""):
-		return &ParamError{Param: "send_email", Reason: "needs payer_name and payer_email"}
-	case p.ContractURL != "" && p.FixedPayerPersonalIdentifier == "":
-		return &ParamError{Param: "contract_url", Reason: "needs fixed_payer_personal_identifier"}
 	}
 	return nil
-}
-
-func isCurrencyCode(s string) bool {
-	if len(s) != 3 {
-		return false
-	}
-	for i := 0; i < 3; i++ {
-		if s[i] < 'A' || s[i] > 'Z' {
-			return false
-		}
-	}
-	return true
 }
 
 // Get returns the payment with the given id (GET /payments/{id}).

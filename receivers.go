@@ -3,7 +3,8 @@ package khipu
 import (
 	"context"
 	"net/http"
-	"strings"
+
+	"github.com/khipu-go/khipu/internal/params"
 
 	"github.com/khipu-go/khipu/internal/wire"
 )
@@ -32,35 +33,28 @@ func (s *ReceiversService) Create(ctx context.Context, p *ReceiverCreateParams) 
 // Validate reports every required parameter that is missing and a malformed
 // country code, joined; Create calls it before sending anything.
 func (p *ReceiverCreateParams) Validate() error {
-	required := []struct{ name, value string }{
-		{"admin_first_name", p.AdminFirstName},
-		{"admin_last_name", p.AdminLastName},
-		{"admin_email", p.AdminEmail},
-		{"country_code", p.CountryCode},
-		{"business_identifier", p.BusinessIdentifier},
-		{"business_category", p.BusinessCategory},
-		{"business_name", p.BusinessName},
-		{"business_phone", p.BusinessPhone},
-		{"business_address_line_1", p.BusinessAddressLine1},
-		{"business_address_line_2", p.BusinessAddressLine2},
-		{"business_address_line_3", p.BusinessAddressLine3},
-		{"contact_full_name", p.ContactFullName},
-		{"contact_job_title", p.ContactJobTitle},
-		{"contact_email", p.ContactEmail},
-		{"contact_phone", p.ContactPhone},
-	}
 	var errs []error
-	for _, f := range required {
-		if strings.TrimSpace(f.value) == "" {
-			errs = append(errs, &ParamError{Param: f.name, Reason: "is required"})
-		}
+	for _, name := range params.Missing(
+		params.Field{Name: "admin_first_name", Value: p.AdminFirstName},
+		params.Field{Name: "admin_last_name", Value: p.AdminLastName},
+		params.Field{Name: "admin_email", Value: p.AdminEmail},
+		params.Field{Name: "country_code", Value: p.CountryCode},
+		params.Field{Name: "business_identifier", Value: p.BusinessIdentifier},
+		params.Field{Name: "business_category", Value: p.BusinessCategory},
+		params.Field{Name: "business_name", Value: p.BusinessName},
+		params.Field{Name: "business_phone", Value: p.BusinessPhone},
+		params.Field{Name: "business_address_line_1", Value: p.BusinessAddressLine1},
+		params.Field{Name: "business_address_line_2", Value: p.BusinessAddressLine2},
+		params.Field{Name: "business_address_line_3", Value: p.BusinessAddressLine3},
+		params.Field{Name: "contact_full_name", Value: p.ContactFullName},
+		params.Field{Name: "contact_job_title", Value: p.ContactJobTitle},
+		params.Field{Name: "contact_email", Value: p.ContactEmail},
+		params.Field{Name: "contact_phone", Value: p.ContactPhone},
+	) {
+		errs = append(errs, &ParamError{Param: name, Reason: "is required"})
 	}
-	if p.CountryCode != "" && !isCountryCode(p.CountryCode) {
+	if p.CountryCode != "" && !params.IsCountryCode(p.CountryCode) {
 		errs = append(errs, &ParamError{Param: "country_code", Reason: "must be an ISO 3166-1 alpha-2 code such as CL"})
 	}
 	return wire.Join(errs...)
-}
-
-func isCountryCode(s string) bool {
-	return len(s) == 2 && 'A' <= s[0] && s[0] <= 'Z' && 'A' <= s[1] && s[1] <= 'Z'
 }

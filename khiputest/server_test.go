@@ -228,13 +228,15 @@ func TestCreatePaymentValidatesLikeKhipu(t *testing.T) {
 
 func TestTheClientReportsKhipusFieldErrors(t *testing.T) {
 	srv, client := newServer(t)
+	// A fee over the amount: the client sends it (only Khipu knows the
+	// account's fees), the server refuses it.
 	_, err := client.Payments.Create(context.Background(), &khipu.PaymentCreateParams{
-		Subject: "Order", Currency: "CLP", Amount: khipu.MustParseAmount("19.99"),
+		Subject: "Order", Currency: "CLP", Amount: khipu.NewAmount(1000), IntegratorFee: khipu.NewAmount(2000),
 	})
 	var ve *khipu.ValidationError
 	require.ErrorAs(t, err, &ve)
 	require.Len(t, ve.Errors, 1)
-	assert.Equal(t, "amount", ve.Errors[0].Field)
+	assert.Equal(t, "integrator_fee", ve.Errors[0].Field)
 	assert.Equal(t, http.StatusBadRequest, srv.Requests()[0].Status)
 }
 

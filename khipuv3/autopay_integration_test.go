@@ -81,7 +81,7 @@ func newAutopayShop(t *testing.T) *autopayShop {
 	mux.Handle("/khipu/subscription", client.Subscriptions.CallbackHandler(func(ctx context.Context, sub *khipuv3.Subscription) error {
 		s.subscriptions <- sub
 		return nil
-	}))
+	}, khipuv3.WithHandlerLogger(logger)))
 	mux.Handle("/khipu/notify", khipuv3.NotificationHandler(autopaySecret, func(ctx context.Context, n *khipuv3.Notification) error {
 		s.notifications <- n
 		return nil
@@ -89,7 +89,7 @@ func newAutopayShop(t *testing.T) *autopayShop {
 	mux.Handle("/khipu/charge-error", client.Charges.ErrorHandler(func(ctx context.Context, rep *khipuv3.ChargeErrorReport) error {
 		s.errorReports <- rep
 		return nil
-	}))
+	}, khipuv3.WithHandlerLogger(logger)))
 	shop := httptest.NewServer(mux)
 	t.Cleanup(shop.Close)
 	s.url = shop.URL
@@ -115,7 +115,7 @@ func (s *autopayShop) enabled(t *testing.T) string {
 	t.Helper()
 	id := s.subscribe(t).SubscriptionID
 	require.NoError(t, s.khipu.AuthorizeSubscription(id))
-	require.Equal(t, khipuv3.SubscriptionEnabled, (<-s.subscriptions).Status)
+	require.Equal(t, khipuv3.SubscriptionEnabled, within(t, s.subscriptions).Status)
 	return id
 }
 
@@ -149,7 +149,7 @@ func TestAutopaySubscribeAuthorizeChargeAndGetNotified(t *testing.T) {
 	}, sub, "not signed yet")
 
 	require.NoError(t, shop.khipu.AuthorizeSubscription(created.SubscriptionID))
-	confirmed := <-shop.subscriptions
+	confirmed := within(t, shop.subscriptions)
 	assert.Equal(t, khipuv3.SubscriptionEnabled, confirmed.Status, "the lower-case callback, confirmed by Get")
 	assert.Equal(t, "8", confirmed.CustomerBankCode)
 
@@ -161,7 +161,7 @@ func TestAutopaySubscribeAuthorizeChargeAndGetNotified(t *testing.T) {
 	assert.Equal(t, "3.0", p.NotifyAPIVersion, "the client asks for notifications 3.0")
 
 	require.NoError(t, shop.khipu.Pay(charged.PaymentID))
-	n := <-shop.notifications
+	n := within(t, shop.notifications)
 	assert.Equal(t, charged.PaymentID, n.PaymentID)
 	assert.NoError(t, n.Check("inv-2025-03", khipu.NewAmount(9990), "CLP"))
 	p, err = shop.client.Payments.Get(ctx, charged.PaymentID)
@@ -182,14 +182,14 @@ func TestAutopayTheMandatePagesButtonAuthorizes(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	assert.Equal(t, shop.url+"/subscribed", resp.Header.Get("Location"))
-	assert.Equal(t, khipuv3.SubscriptionEnabled, (<-shop.subscriptions).Status)
+	assert.Equal(t, khipuv3.SubscriptionEnabled, within(t, shop.subscriptions).Status)
 }
 
 func TestAutopayAForgedCallbackIsRefused(t *testing.T) {
 	shop := newAutopayShop(t)
 	id := shop.enabled(t)
 	require.NoError(t, shop.khipu.DisableSubscription(id))
-	assert.Equal(t, khipuv3.SubscriptionDisabled, (<-shop.subscriptions).Status, "the genuine callback")
+	assert.Equal(t, khipuv3.SubscriptionDisabled, within(t, shop.subscriptions).Status, "the genuine callback")
 
 	forge := func(t *testing.T, body string) int {
 		t.Helper()
@@ -220,7 +220,7 @@ func TestAutopayAFailedChargeReachesTheErrorHandler(t *testing.T) {
 	require.NoError(t, shop.khipu.FailCharge(charged.PaymentID, "Fondos insuficientes"))
 	assert.Equal(t, &khipuv3.ChargeErrorReport{
 		SubscriptionID: id, TransactionID: "inv-2025-04", ErrorMessage: "Fondos insuficientes",
-	}, <-shop.errorReports)
+	}, within(t, shop.errorReports))
 	assert.Contains(t, shop.log.String(), "khipu reported a failed charge", "logged, as an unauthenticated report")
 
 	p, err := shop.client.Payments.Get(context.Background(), charged.PaymentID)
@@ -313,7 +313,7 @@ func TestAutopayAChargeWithNotifications13ReachesTheV2Handler(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.NoError(t, shop.khipu.Pay(charged.PaymentID))
-	p := <-notified
+	p := within(t, notified)
 	assert.Equal(t, charged.PaymentID, p.PaymentID)
 	assert.NoError(t, p.Check("inv-13", khipu.NewAmount(9990), "CLP"))
 }

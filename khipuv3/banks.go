@@ -3,6 +3,8 @@ package khipuv3
 import (
 	"context"
 	"net/http"
+
+	"github.com/khipu-go/khipu/internal/wire"
 )
 
 // BanksService lists the banks that can pay the account.
@@ -11,10 +13,17 @@ type BanksService struct{ client *Client }
 // List returns the banks that can pay the account (GET /v3/banks).
 func (s *BanksService) List(ctx context.Context) ([]Bank, error) {
 	var out struct {
-		Banks []Bank `json:"banks"`
+		Banks []wire.Bank `json:"banks"`
 	}
 	if err := s.client.call(ctx, http.MethodGet, "/v3/banks", nil, nil, &out); err != nil {
 		return nil, err
 	}
-	return out.Banks, nil
+	if out.Banks == nil {
+		return nil, nil
+	}
+	banks := make([]Bank, len(out.Banks))
+	for i := range out.Banks {
+		banks[i] = bankOf(&out.Banks[i])
+	}
+	return banks, nil
 }

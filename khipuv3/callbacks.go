@@ -1,6 +1,7 @@
 package khipuv3
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/khipu-go/khipu"
 	"github.com/khipu-go/khipu/internal/rest"
+	"github.com/khipu-go/khipu/internal/webhook"
 	"github.com/khipu-go/khipu/internal/wire"
 )
 
@@ -27,10 +29,6 @@ import (
 // maxCallbackBody caps how much of a callback is read: Khipu sends three
 // short fields.
 const maxCallbackBody = 64 << 10
-
-// callbackDeadline bounds the work a callback handler does, so that it
-// answers well inside the 30 s Khipu waits.
-const callbackDeadline = 20 * time.Second
 
 // ErrCallbackContradicted is returned by SubscriptionsService.VerifyCallback
 // when the status a callback claims is not the subscription's status at
@@ -88,43 +86,95 @@ func (s *SubscriptionsService) confirm(ctx context.Context, cb *SubscriptionCall
 	return sub, nil
 }
 
+// maxCallbackLookups bounds the lookups one CallbackHandler makes at
+// Khipu at the same time. Anyone can POST a callback, and each one that
+// parses costs a call to Khipu with the shop's API key: past the bound, a
+// callback is answered 503 at once, with Retry-After, instead of queueing
+// calls a flood of forged callbacks would make. Khipu calls again; a
+// genuine callback is not lost.
+const maxCallbackLookups = 8
+
+// callbackRetryAfter is the Retry-After of a callback refused because
+// maxCallbackLookups lookups were in flight.
+const callbackRetryAfter = 10 * time.Second
+
 // CallbackHandler returns an http.Handler for a subscription's notify_url.
-// It confirms every callback with Khipu (VerifyCallback) and calls fn with
-// the subscription as Khipu reports it, answering 200 when fn returns nil
-// and 500 otherwise, so that Khipu calls again.
+// It confirms every callback with Khipu (one Subscriptions.Get) and calls
+// fn with the subscription as Khipu reports it, answering 200 when fn
+// returns nil and 500 when it returns any error, so that Khipu calls again.
+//
+// Callbacks are not signed, so the handler spends as little as it can on
+// one nobody sent: a malformed callback is refused before Khipu is asked;
+// callbacks of one subscription id are processed one at a time (the lookup
+// and fn), so that there is at most one lookup per subscription at a time
+// and an older answer from Khipu can never reach fn after a newer one; the
+// lookup is not retried (Khipu retries the callback instead); and at most 8
+// lookups are in flight at once, past which a callback is answered 503 with
+// Retry-After: 10.
 //
 // It answers 405 to anything but POST; 400 to a malformed callback or one
 // for a subscription Khipu does not know; 409 to one that Khipu's answer
 // contradicts (a genuine one is sent again, a forged one is not); 503 when
-// Khipu cannot be asked (it retries). fn must be idempotent, and its context
-// ends 20 s after the callback arrived. Every refusal is logged at warn and
-// every error at error level to the Client's logger, or slog.Default() when
-// it has none. A nil fn panics here.
-func (s *SubscriptionsService) CallbackHandler(fn func(ctx context.Context, sub *Subscription) error) http.Handler {
+// Khipu cannot be asked. fn must be idempotent, and its context ends 20 s
+// after the callback arrived, time spent waiting for another callback of
+// the same subscription included. Every refusal is logged at warn and every
+// failure at error level, to the logger of WithHandlerLogger (by default
+// slog.Default(); the Client's WithLogger gets only its requests' debug
+// records). A nil fn panics here.
+func (s *SubscriptionsService) CallbackHandler(fn func(ctx context.Context, sub *Subscription) error, opts ...HandlerOption) http.Handler {
 	if fn == nil {
 		panic("khipuv3: CallbackHandler needs a function to call with each confirmed subscription")
 	}
-	return callbackHandler(s.client.logger(), "khipu subscription callback", func(ctx context.Context, r *http.Request) (int, error) {
-		cb, err := ParseSubscriptionCallback(r)
-		if err != nil {
-			return http.StatusBadRequest, err
-		}
-		sub, err := s.confirm(ctx, cb)
-		var notFound *khipu.NotFoundError
-		var invalid *khipu.ValidationError
-		switch {
-		case errors.Is(err, ErrCallbackContradicted):
-			return http.StatusConflict, err
-		case errors.As(err, &notFound), errors.As(err, &invalid):
-			return http.StatusBadRequest, err
-		case err != nil:
-			return http.StatusServiceUnavailable, err
-		}
-		if err := fn(ctx, sub); err != nil {
-			return http.StatusInternalServerError, err
-		}
-		return http.StatusOK, nil
-	})
+	cfg := handlerOptions(opts)
+	once := s.withoutRetries()
+	lookups := make(chan struct{}, maxCallbackLookups)
+	return &webhook.Handler[*SubscriptionCallback]{
+		What:     "khipu subscription callback",
+		MaxBody:  maxCallbackBody,
+		Deadline: webhookDeadline,
+		Logger:   cfg.logger,
+		Parse: func(r *http.Request, _ []byte) (string, *SubscriptionCallback, error) {
+			cb, err := ParseSubscriptionCallback(r)
+			if err != nil {
+				return "", nil, err
+			}
+			return cb.SubscriptionID, cb, nil
+		},
+		KeyAttr: "subscription_id",
+		Process: func(ctx context.Context, cb *SubscriptionCallback) webhook.Answer {
+			id := []slog.Attr{slog.String("subscription_id", cb.SubscriptionID)}
+			select {
+			case lookups <- struct{}{}:
+			default:
+				return webhook.Answer{Status: http.StatusServiceUnavailable, RetryAfter: callbackRetryAfter, Attrs: id,
+					Err: fmt.Errorf("%d lookups of callbacks at Khipu in flight already", maxCallbackLookups)}
+			}
+			sub, err := once.confirm(ctx, cb)
+			<-lookups
+			var notFound *khipu.NotFoundError
+			var invalid *khipu.ValidationError
+			switch {
+			case errors.Is(err, ErrCallbackContradicted):
+				return webhook.Answer{Status: http.StatusConflict, Err: err, Attrs: id}
+			case errors.As(err, &notFound), errors.As(err, &invalid):
+				return webhook.Answer{Status: http.StatusBadRequest, Err: err, Attrs: id}
+			case err != nil:
+				return webhook.Answer{Status: http.StatusServiceUnavailable, Err: err, Attrs: id}
+			}
+			if err := fn(ctx, sub); err != nil {
+				return webhook.Answer{Status: http.StatusInternalServerError, Err: err, Attrs: id}
+			}
+			return webhook.Answer{}
+		},
+	}
+}
+
+// withoutRetries is s on a copy of its Client whose reads are not retried:
+// a callback's lookup is one call, and Khipu retries the callback instead.
+func (s *SubscriptionsService) withoutRetries() *SubscriptionsService {
+	c := *s.client
+	c.rest.Retry = rest.Policy{}
+	return &SubscriptionsService{client: &c}
 }
 
 // ChargeErrorReport is what Khipu POSTs to a charge's ErrorResponseURL when
@@ -152,56 +202,45 @@ func ParseChargeErrorReport(r *http.Request) (*ChargeErrorReport, error) {
 	return &rep, nil
 }
 
-// ChargeErrorHandler returns an http.Handler for a charge's
-// ErrorResponseURL. It calls fn with each (unauthenticated) report,
-// answering 200 when fn returns nil and 500 otherwise; 405 to anything but
-// POST and 400 to a malformed report. Every report is also logged at warn
-// level, and every refusal and error of fn at warn and error level, to the
-// Client's logger or slog.Default(). A nil fn panics here.
-func (s *ChargesService) ErrorHandler(fn func(ctx context.Context, rep *ChargeErrorReport) error) http.Handler {
+// maxLoggedErrorMessage is how much of a charge error report's
+// error_message is logged: the report is not authenticated, and one POST
+// must not fill a log.
+const maxLoggedErrorMessage = 1 << 10
+
+// ErrorHandler returns an http.Handler for a charge's ErrorResponseURL. It
+// calls fn with each (unauthenticated) report, answering 200 when fn
+// returns nil and 500 when it returns any error; 405 to anything but POST
+// and 400 to a malformed report. Every report is also logged at warn level
+// (its error_message cut to 1 KiB, on one line), and every refusal and
+// error of fn at warn and error level, to the logger of WithHandlerLogger
+// (by default slog.Default()). fn gets the whole report. A nil fn panics
+// here.
+func (s *ChargesService) ErrorHandler(fn func(ctx context.Context, rep *ChargeErrorReport) error, opts ...HandlerOption) http.Handler {
 	if fn == nil {
 		panic("khipuv3: ErrorHandler needs a function to call with each charge error report")
 	}
-	log := s.client.logger()
-	return callbackHandler(log, "khipu charge error report", func(ctx context.Context, r *http.Request) (int, error) {
-		rep, err := ParseChargeErrorReport(r)
-		if err != nil {
-			return http.StatusBadRequest, err
-		}
-		log.WarnContext(ctx, "khipu reported a failed charge (unauthenticated; reconcile it)",
-			"subscription_id", rep.SubscriptionID, "transaction_id", rep.TransactionID, "error_message", rep.ErrorMessage)
-		if err := fn(ctx, rep); err != nil {
-			return http.StatusInternalServerError, err
-		}
-		return http.StatusOK, nil
-	})
-}
-
-// callbackHandler answers a callback with the status process returns, after
-// refusing anything but POST, and logs every failure: 4xx at warn, 5xx at
-// error level.
-func callbackHandler(log *slog.Logger, what string, process func(ctx context.Context, r *http.Request) (int, error)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			log.WarnContext(r.Context(), what+" refused", "status", http.StatusMethodNotAllowed, "method", r.Method, "remote_addr", r.RemoteAddr)
-			w.Header().Set("Allow", http.MethodPost)
-			http.Error(w, "method not allowed: Khipu's callbacks are POSTed", http.StatusMethodNotAllowed)
-			return
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), callbackDeadline)
-		defer cancel()
-		status, err := process(ctx, r)
-		switch {
-		case status >= 500:
-			log.ErrorContext(ctx, what+" not processed; Khipu will retry", "status", status, "error", rest.LogText(err))
-			http.Error(w, "not processed; retry later", status)
-		case err != nil:
-			log.WarnContext(ctx, what+" refused", "status", status, "error", rest.LogText(err), "remote_addr", r.RemoteAddr)
-			http.Error(w, "refused", status)
-		default:
-			http.Error(w, "ok", status)
-		}
-	})
+	cfg := handlerOptions(opts)
+	log := func() *slog.Logger { return cmp.Or(cfg.logger, slog.Default()) }
+	return &webhook.Handler[*ChargeErrorReport]{
+		What:     "khipu charge error report",
+		MaxBody:  maxCallbackBody,
+		Deadline: webhookDeadline,
+		Logger:   cfg.logger,
+		Parse: func(r *http.Request, _ []byte) (string, *ChargeErrorReport, error) {
+			rep, err := ParseChargeErrorReport(r)
+			return "", rep, err
+		},
+		Process: func(ctx context.Context, rep *ChargeErrorReport) webhook.Answer {
+			log().WarnContext(ctx, "khipu reported a failed charge (unauthenticated; reconcile it)",
+				"subscription_id", webhook.Clip(rep.SubscriptionID, maxLoggedErrorMessage),
+				"transaction_id", webhook.Clip(rep.TransactionID, maxLoggedErrorMessage),
+				"error_message", webhook.Clip(rep.ErrorMessage, maxLoggedErrorMessage))
+			if err := fn(ctx, rep); err != nil {
+				return webhook.Answer{Status: http.StatusInternalServerError, Err: err}
+			}
+			return webhook.Answer{}
+		},
+	}
 }
 
 // readCallback decodes a callback's body, JSON or a form, into v (whose

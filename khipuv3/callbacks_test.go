@@ -6,12 +6,15 @@ package khipuv3_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/iotest"
@@ -154,8 +157,8 @@ func TestCallbackHandler(t *testing.T) {
 	genuine := `{"subscription_id":"` + subscriptionID + `","status":"enabled"}`
 	run := func(t *testing.T, khipu func(f *fake), r *http.Request, fnErr error) (handled, *khipuv3.Subscription) {
 		t.Helper()
-		var buf syncBuffer
-		f, c := setup(t, khipuv3.WithLogger(slogAtInfo(&buf)))
+		var buf, clientLog syncBuffer
+		f, c := setup(t, khipuv3.WithLogger(debugLogger(&clientLog)))
 		khipu(f)
 		var (
 			got   *khipuv3.Subscription
@@ -168,7 +171,12 @@ func TestCallbackHandler(t *testing.T) {
 			assert.True(t, ok, "fn's context has a deadline")
 			assert.WithinDuration(t, time.Now().Add(20*time.Second), deadline, 2*time.Second)
 			return fnErr
-		})
+		}, khipuv3.WithHandlerLogger(slogAtInfo(&buf)))
+		defer func() {
+			for _, r := range records(t, &clientLog) {
+				assert.Equal(t, "khipu request", r.Msg, "the client's logger gets only its requests")
+			}
+		}()
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
 		return handled{code: w.Code, allow: w.Header().Get("Allow"), calls: calls, logs: records(t, &buf), khipuGs: f.count()}, got
@@ -214,7 +222,9 @@ func TestCallbackHandler(t *testing.T) {
 		}, callback(genuine, "application/json"), nil)
 		assert.Equal(t, http.StatusServiceUnavailable, res.code)
 		assert.Zero(t, res.calls)
-		assert.Equal(t, 3, res.khipuGs, "the read was retried")
+		// The client retries reads twice (setup's policy); a callback's
+		// lookup is made once: Khipu retries the callback.
+		assert.Equal(t, 1, res.khipuGs, "the lookup was not retried")
 		require.Len(t, res.logs, 1)
 		assert.Equal(t, "ERROR", res.logs[0].Level)
 		assert.Equal(t, 503, res.logs[0].Status)
@@ -254,7 +264,7 @@ func TestCallbackHandler(t *testing.T) {
 		_, c := setup(t)
 		assert.Panics(t, func() { c.Subscriptions.CallbackHandler(nil) })
 	})
-	t.Run("without WithLogger, refusals go to slog.Default", func(t *testing.T) {
+	t.Run("without WithHandlerLogger, refusals go to slog.Default", func(t *testing.T) {
 		var buf syncBuffer
 		prev := slog.Default()
 		t.Cleanup(func() { slog.SetDefault(prev) })
@@ -276,7 +286,7 @@ func TestChargeErrorHandler(t *testing.T) {
 	run := func(t *testing.T, r *http.Request, fnErr error) (handled, *khipuv3.ChargeErrorReport) {
 		t.Helper()
 		var buf syncBuffer
-		f, c := setup(t, khipuv3.WithLogger(slogAtInfo(&buf)))
+		f, c := setup(t)
 		var (
 			got   *khipuv3.ChargeErrorReport
 			calls int
@@ -285,7 +295,7 @@ func TestChargeErrorHandler(t *testing.T) {
 			calls++
 			got = rep
 			return fnErr
-		})
+		}, khipuv3.WithHandlerLogger(slogAtInfo(&buf)))
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
 		return handled{code: w.Code, allow: w.Header().Get("Allow"), calls: calls, logs: records(t, &buf), khipuGs: f.count()}, got
@@ -368,7 +378,7 @@ func TestCallbackHandlerOverTheNetwork(t *testing.T) {
 		}()
 	}
 	for range n {
-		assert.Equal(t, http.StatusOK, <-codes)
+		assert.Equal(t, http.StatusOK, within(t, codes))
 	}
 	assert.Equal(t, int32(n), calls.Load())
 	assert.Equal(t, n, f.count(), "each callback was confirmed with Khipu")
@@ -379,4 +389,148 @@ func TestCallbackParsersRefuseANilRequest(t *testing.T) {
 	assert.ErrorIs(t, err, khipu.ErrInvalidNotification)
 	_, err = khipuv3.ParseChargeErrorReport(nil)
 	assert.ErrorIs(t, err, khipu.ErrInvalidNotification)
+}
+
+// Item 5 of issue 17: two callbacks of one subscription used to reach fn at
+// once, so that the answer of an older lookup could be recorded last
+// ([DISABLED ENABLED] while Khipu says DISABLED).
+func TestCallbackHandlerConfirmsTheCallbacksOfASubscriptionOneAtATime(t *testing.T) {
+	f, c := setup(t)
+	firstLookup, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free)
+	var lookups, inFlight, maxInFlight atomic.Int32
+	f.mux.HandleFunc("GET /v1/automatic-payment/subscription/{id}", func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := maxInFlight.Load(); n > m && !maxInFlight.CompareAndSwap(m, n); m = maxInFlight.Load() {
+		}
+		status := "DISABLED" // what Khipu says by the time of any later lookup
+		if lookups.Add(1) == 1 {
+			close(firstLookup)
+			select { // Khipu is slow to answer the first: ENABLED, then
+			case <-release:
+			case <-time.After(10 * time.Second):
+			}
+			status = "ENABLED"
+		}
+		respond(w, 200, []byte(`{"subscription_id":"`+subscriptionID+`","status":"`+status+`"}`))
+	})
+	var (
+		mu       sync.Mutex
+		recorded []khipuv3.SubscriptionStatus
+	)
+	h := c.Subscriptions.CallbackHandler(func(ctx context.Context, sub *khipuv3.Subscription) error {
+		mu.Lock()
+		defer mu.Unlock()
+		recorded = append(recorded, sub.Status)
+		return nil
+	}, khipuv3.WithHandlerLogger(slog.New(slog.DiscardHandler)))
+	send := func(status string) <-chan int {
+		code := make(chan int, 1)
+		go func() {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, callback(`{"subscription_id":"`+subscriptionID+`","status":"`+status+`"}`, "application/json"))
+			code <- w.Code
+		}()
+		return code
+	}
+
+	enabled := send("enabled")
+	within(t, firstLookup)
+	disabled := send("disabled")
+	// The second callback waits for the first (or, without serialization,
+	// is answered before the first's lookup ends).
+	require.Eventually(t, func() bool {
+		return khipuv3.CallbackWaiters(h, subscriptionID) == 2 || len(disabled) == 1
+	}, 10*time.Second, time.Millisecond)
+	free()
+	assert.Equal(t, http.StatusOK, within(t, enabled))
+	assert.Equal(t, http.StatusOK, within(t, disabled))
+
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []khipuv3.SubscriptionStatus{khipuv3.SubscriptionEnabled, khipuv3.SubscriptionDisabled}, recorded,
+		"the last status recorded is Khipu's last answer")
+	assert.EqualValues(t, 1, maxInFlight.Load(), "one lookup of the subscription at a time")
+	assert.EqualValues(t, 2, lookups.Load())
+	assert.Zero(t, khipuv3.CallbackWaiters(h, subscriptionID))
+}
+
+// Item 5 of issue 17: every forged callback costs a call to Khipu, so a
+// flood of them is bounded: past MaxCallbackLookups lookups in flight, a
+// callback is answered 503 with Retry-After at once, and Khipu is not
+// asked.
+func TestCallbackHandlerBoundsItsLookupsInFlight(t *testing.T) {
+	f, c := setup(t)
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free)
+	var lookups atomic.Int32
+	f.mux.HandleFunc("GET /v1/automatic-payment/subscription/{id}", func(w http.ResponseWriter, r *http.Request) {
+		lookups.Add(1)
+		select {
+		case <-release:
+		case <-time.After(10 * time.Second):
+		}
+		respond(w, 200, []byte(`{"subscription_id":"`+r.PathValue("id")+`","status":"ENABLED"}`))
+	})
+	var logs syncBuffer
+	h := c.Subscriptions.CallbackHandler(func(context.Context, *khipuv3.Subscription) error { return nil },
+		khipuv3.WithHandlerLogger(slogAtInfo(&logs)))
+	post := func(id string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, callback(`{"subscription_id":"`+id+`","status":"enabled"}`, "application/json"))
+		return w
+	}
+
+	answers := make(chan int, khipuv3.MaxCallbackLookups)
+	for i := range khipuv3.MaxCallbackLookups {
+		go func() { answers <- post(fmt.Sprintf("sub-%d", i)).Code }()
+	}
+	require.Eventually(t, func() bool { return lookups.Load() == khipuv3.MaxCallbackLookups }, 10*time.Second, time.Millisecond)
+
+	over := post("sub-over-the-bound")
+	assert.Equal(t, http.StatusServiceUnavailable, over.Code)
+	assert.Equal(t, "10", over.Header().Get("Retry-After"))
+	assert.EqualValues(t, khipuv3.MaxCallbackLookups, lookups.Load(), "Khipu was not asked")
+	recs := records(t, &logs)
+	require.Len(t, recs, 1)
+	assert.Equal(t, "ERROR", recs[0].Level)
+	assert.Equal(t, "sub-over-the-bound", recs[0].SubscriptionID)
+	assert.Contains(t, recs[0].Error, "in flight")
+
+	free()
+	for range khipuv3.MaxCallbackLookups {
+		assert.Equal(t, http.StatusOK, within(t, answers))
+	}
+	assert.Equal(t, http.StatusOK, post("sub-after").Code, "a slot is free again")
+}
+
+// Item 5 of issue 17: one unauthenticated POST with a 60 KiB error_message
+// wrote all of it to the log.
+func TestChargeErrorHandlerLogsAtMostAKiBOfTheMessageOnOneLine(t *testing.T) {
+	_, c := setup(t)
+	var logs syncBuffer
+	got := make(chan *khipuv3.ChargeErrorReport, 1)
+	h := c.Charges.ErrorHandler(func(ctx context.Context, rep *khipuv3.ChargeErrorReport) error {
+		got <- rep
+		return nil
+	}, khipuv3.WithHandlerLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	message := strings.Repeat("Fondos insuficientes\nlevel=ERROR msg=forged ñ", 1300) // 58 KiB, newlines included
+	body, err := json.Marshal(map[string]string{"transaction_id": "charge-2026-03", "error_message": message})
+	require.NoError(t, err)
+	require.Less(t, len(body), 64<<10)
+
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, callback(string(body), "application/json"))
+	require.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, message, within(t, got).ErrorMessage, "fn gets the whole report")
+	logged := logs.String()
+	assert.Equal(t, 1, strings.Count(logged, "\n"), "one line: %.300s", logged)
+	assert.Less(t, len(logged), 2<<10, "at most 1 KiB of the message")
+	assert.Contains(t, logged, `Fondos insuficientes\\nlevel=ERROR`)
+	assert.Contains(t, logged, fmt.Sprintf("(%d bytes)", len(message)))
 }

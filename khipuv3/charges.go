@@ -18,7 +18,10 @@ type ChargesService struct{ client *Client }
 // once the money has arrived; a charge that fails is reported to
 // ErrorResponseURL instead (see ErrorHandler). Every parameter but
 // NotifyAPIVersion is required, and the amount must be at least 1; they are
-// checked before anything is sent.
+// checked before anything is sent. The amount is in the subscription's
+// currency, which is not a parameter of the charge, so a fraction of a peso
+// cannot be refused here as Create refuses it for payments and
+// subscriptions: Khipu refuses what the subscription cannot take.
 //
 // Create is never retried automatically: a second attempt could charge the
 // customer twice. If it fails on the network, look for the charge's payment

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -120,7 +119,7 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 	if err != nil {
 		return err
 	}
-	_, secret := out.(*khipu.ReceiverCreated)
+	_, secret := out.(*ReceiverCreated)
 	return checkResponse(resp, data, out, secret)
 }
 
@@ -153,13 +152,4 @@ func validID(param, id string) error {
 		return &khipu.ParamError{Param: param, Reason: reason}
 	}
 	return nil
-}
-
-// logger is where the handlers of this client log: its WithLogger logger,
-// or slog.Default().
-func (c *Client) logger() *slog.Logger {
-	if c.rest.Logger != nil {
-		return c.rest.Logger
-	}
-	return slog.Default()
 }

@@ -349,8 +349,11 @@ func TestANullBankInTheListIsAZeroBankInBothAPIVersions(t *testing.T) {
 	v2, err := v2client.Banks.List(context.Background())
 	require.NoError(t, err)
 
-	assert.Equal(t, v2, v3)
+	require.Len(t, v2, 2)
 	require.Len(t, v3, 2)
-	assert.Equal(t, khipu.Bank{}, v3[0])
+	for i := range v3 {
+		assert.Equal(t, khipu.Bank(v3[i]), v2[i], "the same bank in both API versions")
+	}
+	assert.Equal(t, khipuv3.Bank{}, v3[0])
 	assert.Equal(t, "DemoBank", v3[1].Name)
 }

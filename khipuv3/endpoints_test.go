@@ -127,7 +127,7 @@ func endpoints() []endpoint {
 		},
 		{
 			name: "Payments.Predict", method: "GET", path: "/v3/predict", fixture: "../realworld/v3-predict-khiputools-1.json",
-			query: url.Values{"payer_email": {"ana+pagos@example.com"}, "bank_id": {"SDdGj"}, "amount": {"50000.5"}, "currency": {"CLP"}},
+			query: url.Values{"payer_email": {"ana+pagos@example.com"}, "bank_id": {"SDdGj"}, "amount": {"50000.5"}, "currency": {"USD"}},
 			call: func(ctx context.Context, c *khipuv3.Client) (any, error) {
 				return c.Payments.Predict(ctx, predictParams())
 			},
@@ -146,7 +146,7 @@ func endpoints() []endpoint {
 				return c.Receivers.Create(ctx, receiverParams())
 			},
 			check: func(t *testing.T, out any) {
-				assert.Equal(t, &khipu.ReceiverCreated{ReceiverID: "7654321", Secret: "a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9"}, out)
+				assert.Equal(t, &khipuv3.ReceiverCreated{ReceiverID: "7654321", Secret: "a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9"}, out)
 			},
 		},
 		{
@@ -315,12 +315,14 @@ func TestAmountsAreJSONNumbersWrittenCanonically(t *testing.T) {
 			amount := khipu.MustParseAmount(tc.in)
 
 			p := minimalPayment()
+			p.Currency = "USD" // a peso has no decimals
 			p.Amount, p.IntegratorFee = amount, amount
 			_, err := c.Payments.Create(ctx, p)
 			require.NoError(t, err)
 			_, err = c.Payments.Refund(ctx, "gqzdy6chjne9", &khipuv3.RefundParams{Amount: amount})
 			require.NoError(t, err)
 			s := subscriptionParams()
+			s.Currency = "USD"
 			s.MaxAmount = amount
 			_, err = c.Subscriptions.Create(ctx, s)
 			require.NoError(t, err)
@@ -457,7 +459,7 @@ func TestPredictRefusesAMissingParameterByName(t *testing.T) {
 		f.on("GET /v3/predict", 200, realworld(t, "v3-predict-khiputools-1.json"))
 		_, err := c.Payments.Predict(context.Background(), predictParams())
 		require.NoError(t, err)
-		assert.Equal(t, "amount=50000.5&bank_id=SDdGj&currency=CLP&payer_email=ana%2Bpagos%40example.com", f.requests()[0].RawQuery,
+		assert.Equal(t, "amount=50000.5&bank_id=SDdGj&currency=USD&payer_email=ana%2Bpagos%40example.com", f.requests()[0].RawQuery,
 			"a '+' in an e-mail is sent as %2B, never as a space")
 	})
 }

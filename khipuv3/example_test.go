@@ -214,7 +214,7 @@ func ExampleReceiversService_Create() {
 	fmt.Println(rc)
 	// Output:
 	// 7654321 40
-	// khipu.ReceiverCreated{ReceiverID: "7654321", Secret: [redacted]}
+	// khipuv3.ReceiverCreated{ReceiverID: "7654321", Secret: [redacted]}
 }
 
 func ExamplePaymentMethodsService_List() {
@@ -272,17 +272,18 @@ func ExampleSubscriptionsService_Get() {
 }
 
 func ExampleSubscriptionsService_CallbackHandler() {
-	// The handler logs every refusal to the client's logger (here one that
-	// prints the level, message and status).
+	// The handler logs every refusal to the logger of WithHandlerLogger
+	// (here one that prints the level, message and status).
 	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-			if a.Key == slog.TimeKey || a.Key == "error" || a.Key == "remote_addr" {
+			switch a.Key {
+			case slog.TimeKey, "error", "remote_addr", "subscription_id":
 				return slog.Attr{}
 			}
 			return a
 		},
 	}))
-	srv, client := exampleKhipu(khipuv3.WithLogger(logger))
+	srv, client := exampleKhipu()
 	defer srv.Close()
 
 	// http.Handle("POST /khipu/subscription", handler) in a real shop.
@@ -290,7 +291,7 @@ func ExampleSubscriptionsService_CallbackHandler() {
 		// sub is what Khipu reports, not what the callback claimed.
 		fmt.Println("confirmed:", sub.SubscriptionID, sub.Status)
 		return nil // an error answers 500, and Khipu calls again
-	})
+	}, khipuv3.WithHandlerLogger(logger))
 	// Khipu says this subscription is SIGNED: a callback that claims
 	// "enabled" is refused (409), and the function never sees it.
 	for _, status := range []string{"signed", "enabled"} {

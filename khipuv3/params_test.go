@@ -17,7 +17,7 @@ func minimalPayment() *khipuv3.PaymentCreateParams {
 
 func predictParams() *khipuv3.PredictParams {
 	return &khipuv3.PredictParams{
-		PayerEmail: "ana+pagos@example.com", BankID: "SDdGj", Amount: khipu.MustParseAmount("50000.5"), Currency: "CLP",
+		PayerEmail: "ana+pagos@example.com", BankID: "SDdGj", Amount: khipu.MustParseAmount("50000.5"), Currency: "USD",
 	}
 }
 

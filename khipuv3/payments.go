@@ -15,10 +15,12 @@ import (
 type PaymentsService struct{ client *Client }
 
 // Create creates a payment (POST /v3/payments) and returns the URLs to send
-// the payer to. Subject, Currency and a positive Amount are required, and
-// NotifyAPIVersion is "" or "3.0": this package verifies notifications 3.0
+// the payer to. Subject, Currency and a positive Amount are required (in
+// CLP a whole number of pesos: see khipu.ParseAmount), and NotifyAPIVersion
+// is "" or "3.0": this package verifies notifications 3.0
 // (NotificationHandler), and a payment notified otherwise would be one its
-// handler refuses. Invalid parameters are refused before anything is sent.
+// handler refuses. Invalid parameters are refused before anything is sent
+// (see PaymentCreateParams.Validate).
 //
 // Create is never retried automatically: a second attempt could create a
 // second payment. Deliver only against the payment id you stored for the
@@ -123,6 +125,11 @@ func (s *PaymentsService) Confirm(ctx context.Context, paymentID string) (*khipu
 // never refunds everything). It is never retried automatically: if it fails
 // on the network, Get the payment and read its StatusDetail before refunding
 // again.
+//
+// Unlike Create, Refund cannot refuse a fraction of a peso: the payment's
+// currency is not one of its parameters, and looking the payment up first
+// would cost a call and could race with its settlement. Khipu refuses what
+// the payment cannot refund.
 func (s *PaymentsService) Refund(ctx context.Context, paymentID string, p *RefundParams) (*khipu.Success, error) {
 	var body any
 	if p != nil {
@@ -162,7 +169,8 @@ func (s *PaymentsService) success(ctx context.Context, method, id, suffix string
 
 // Predict asks Khipu whether a payer can pay an amount from a bank now
 // (GET /v3/predict), and the limits that apply. All four parameters are
-// required (a zero amount counts as missing).
+// required (a zero amount counts as missing), and an amount in CLP is a
+// whole number of pesos.
 func (s *PaymentsService) Predict(ctx context.Context, p *PredictParams) (*Prediction, error) {
 	if p == nil {
 		return nil, &khipu.ParamError{Param: "params", Reason: "is nil"}
@@ -176,6 +184,9 @@ func (s *PaymentsService) Predict(ctx context.Context, p *PredictParams) (*Predi
 		return nil, &khipu.ParamError{Param: "amount", Reason: "is required"}
 	}
 	if err := positive("amount", p.Amount); err != nil {
+		return nil, err
+	}
+	if err := wholePesos("amount", p.Currency, p.Amount); err != nil {
 		return nil, err
 	}
 	values, err := query.Values(p)

@@ -27,8 +27,11 @@ import (
 	"github.com/khipu-go/khipu/khipuv3"
 )
 
-// newSecret is a created receiver's secret.
-const newSecret = "n3w-RECEIVER-s3cret-c4b5a6d7"
+// newSecret and newAPIKey are a created receiver's credentials.
+const (
+	newSecret = "n3w-RECEIVER-s3cret-c4b5a6d7"
+	newAPIKey = "n3w-RECEIVER-ap1-k3y-9e8d7c6b"
+)
 
 // assertNeverPrinted formats v with every verb and checks that no secret,
 // in clear or in hex, is in any of them.
@@ -85,18 +88,27 @@ func TestNoValuePrintsTheAPIKeyOrAReceiversSecret(t *testing.T) {
 	}
 
 	// A created receiver, and malformed answers that carry its secret.
-	on("/v3/receivers", 200, `{"receiver_id": 4242, "secret": "`+newSecret+`"}`)
+	on("/v3/receivers", 200, `{"receiver_id": 4242, "secret": "`+newSecret+`", "api_key": "`+newAPIKey+`"}`)
 	rc, err := c.Receivers.Create(ctx, receiverParams())
 	require.NoError(t, err)
 	require.Equal(t, newSecret, rc.Secret)
+	require.Equal(t, newAPIKey, rc.APIKey)
 	require.Equal(t, "4242", rc.ReceiverID)
 	values["*ReceiverCreated"], values["ReceiverCreated"] = rc, *rc
+	values["[]ReceiverCreated"] = []khipuv3.ReceiverCreated{*rc}
+	var slogged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&slogged, nil)).Info("created", "receiver", rc, "value", *rc)
+	slog.New(slog.NewTextHandler(&slogged, nil)).Info("created", "receiver", rc, "value", *rc)
+	assert.NotContains(t, slogged.String(), newSecret)
+	assert.NotContains(t, slogged.String(), newAPIKey)
+	assert.Contains(t, slogged.String(), "4242")
 	for name, body := range map[string]string{
-		"truncated":           `{"receiver_id": 4242, "secret": "` + newSecret,
-		"id of a wrong type":  `{"receiver_id": true, "secret": "` + newSecret + `"}`,
-		"without its id":      `{"secret": "` + newSecret + `"}`,
-		"secret not a string": `{"receiver_id": 4242, "secret": ["` + newSecret + `"]}`,
-		"oversized":           `{"receiver_id": 4242, "secret": "` + newSecret + `", "pad": "` + strings.Repeat("x", 2<<20) + `"}`,
+		"api key not a string": `{"receiver_id": 4242, "secret": "s", "api_key": {"k": "` + newAPIKey + `"}}`,
+		"truncated":            `{"receiver_id": 4242, "secret": "` + newSecret,
+		"id of a wrong type":   `{"receiver_id": true, "secret": "` + newSecret + `"}`,
+		"without its id":       `{"secret": "` + newSecret + `"}`,
+		"secret not a string":  `{"receiver_id": 4242, "secret": ["` + newSecret + `"]}`,
+		"oversized":            `{"receiver_id": 4242, "secret": "` + newSecret + `", "pad": "` + strings.Repeat("x", 2<<20) + `"}`,
 	} {
 		on("/v3/receivers", 200, body)
 		_, err := c.Receivers.Create(ctx, receiverParams())
@@ -149,15 +161,16 @@ func TestNoValuePrintsTheAPIKeyOrAReceiversSecret(t *testing.T) {
 	}
 
 	for name, v := range values {
-		assertNeverPrinted(t, name, v, testAPIKey, newSecret)
+		assertNeverPrinted(t, name, v, testAPIKey, newSecret, newAPIKey)
 	}
 	require.Contains(t, logged.String(), "/v3/receivers", "the calls were logged")
 	assert.NotContains(t, logged.String(), testAPIKey)
 	assert.NotContains(t, logged.String(), newSecret, "no log record quotes a body that held the secret")
+	assert.NotContains(t, logged.String(), newAPIKey, "nor one that held the API key")
 	// The printed forms still say what they are.
 	assert.Equal(t, "khipuv3.Client{baseURL: "+f.srv.URL+", apiKey: [redacted]}", fmt.Sprint(c))
 	assert.Equal(t, c.String(), c.GoString())
-	assert.Contains(t, fmt.Sprintf("%+v", rc), `ReceiverID: "4242"`)
+	assert.Equal(t, `khipuv3.ReceiverCreated{ReceiverID: "4242", Secret: [redacted], APIKey: [redacted]}`, fmt.Sprintf("%+v", rc))
 	assert.Contains(t, fmt.Sprint(values["UnexpectedResponseError with a secret: truncated"]), "redacted")
 }
 

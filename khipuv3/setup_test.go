@@ -155,3 +155,16 @@ func rawFields(t *testing.T, body string) map[string]string {
 func jsonDecode(r *http.Request, v any) error {
 	return json.NewDecoder(r.Body).Decode(v)
 }
+
+// within waits for a value on ch, or fails the test after 10 s: no wait of
+// these tests can hang.
+func within[T any](t testing.TB, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing arrived within 10 s")
+		panic("unreachable")
+	}
+}

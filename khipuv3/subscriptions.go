@@ -47,6 +47,9 @@ func (p *SubscriptionCreateParams) validate() error {
 	if err := positive("max_amount", p.MaxAmount); err != nil {
 		return err
 	}
+	if err := wholePesos("max_amount", p.Currency, p.MaxAmount); err != nil {
+		return err
+	}
 	for _, u := range []struct{ name, value string }{{"notify_url", p.NotifyURL}, {"return_url", p.ReturnURL}, {"cancel_url", p.CancelURL}} {
 		if err := rest.AbsoluteURL(u.value); err != nil {
 			return &khipu.ParamError{Param: u.name, Reason: err.Error()}

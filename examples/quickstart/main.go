@@ -16,9 +16,10 @@
 // it talks to real Khipu: it lists the banks, creates a payment, prints its
 // payment URL and polls the payment until it is paid or you press Ctrl-C.
 // KHIPU_NOTIFY_URL, if set, is sent as the payment's notify_url; with -v3 and
-// KHIPU_WEBHOOK_SECRET too, the quickstart also listens on KHIPU_LISTEN
-// (default 127.0.0.1:8080) for the signed notification, which KHIPU_NOTIFY_URL
-// must reach (a tunnel, say). KHIPU_BASE_URL, if set, replaces Khipu's address
+// KHIPU_SECRET too (the collection account's secret, "Llave secreta", which
+// signs notifications 3.0 as it signs v2 requests), the quickstart also
+// listens on KHIPU_LISTEN (default 127.0.0.1:8080) for the signed
+// notification, which KHIPU_NOTIFY_URL must reach (a tunnel, say). KHIPU_BASE_URL, if set, replaces Khipu's address
 // with another that speaks Khipu's API, such as a khiputest server.
 package main
 
@@ -39,7 +40,7 @@ import (
 )
 
 func main() {
-	v3 := flag.Bool("v3", false, "use Khipu's API v3 and notifications 3.0 (KHIPU_API_KEY, KHIPU_WEBHOOK_SECRET)")
+	v3 := flag.Bool("v3", false, "use Khipu's API v3 and notifications 3.0 (KHIPU_API_KEY, and KHIPU_SECRET to verify them)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -105,7 +106,9 @@ func runOffline(ctx context.Context, out io.Writer) error {
 		case notified <- verified{p, p.Check(ord.ID, ord.Amount, ord.Currency)}:
 		default: // a replayed notification: already handled
 		}
-		return nil // answer 200: Khipu retrying would not change the payment
+		// Recorded (handed to the steps below), mismatch or not: answer
+		// 200. An error would answer 500, and Khipu would notify again.
+		return nil
 	}))
 	if err != nil {
 		return err
@@ -195,7 +198,10 @@ func runLive(ctx context.Context, out io.Writer, client *khipu.Client, notifyURL
 	if err != nil {
 		return fmt.Errorf("listing banks: %w", err)
 	}
-	printBanks(out, banks)
+	fmt.Fprintf(out, "1. %d banks can pay this account:\n", len(banks))
+	for _, b := range banks {
+		printBank(out, b.Name, b.MinAmount)
+	}
 	ord := liveOrder()
 	created, err := client.Payments.Create(ctx, &khipu.PaymentCreateParams{
 		Subject:       "khipu-go quickstart " + ord.ID,
@@ -207,7 +213,13 @@ func runLive(ctx context.Context, out io.Writer, client *khipu.Client, notifyURL
 	if err != nil {
 		return fmt.Errorf("creating the payment: %w", err)
 	}
-	return pollUntilPaid(ctx, out, client.Payments.Get, created, ord)
+	return pollUntilPaid(ctx, out, created.PaymentID, created.PaymentURL, ord, func(ctx context.Context) (polled, error) {
+		p, err := client.Payments.Get(ctx, created.PaymentID)
+		if err != nil {
+			return polled{}, err
+		}
+		return polled{p.Status, p.StatusDetail, p.Check(ord.ID, ord.Amount, ord.Currency)}, nil
+	})
 }
 
 // liveOrder is the order the live runs pay: 1000 CLP, a new id each run.
@@ -215,24 +227,28 @@ func liveOrder() order {
 	return order{ID: fmt.Sprintf("quickstart-%d", time.Now().Unix()), Amount: khipu.NewAmount(1000), Currency: "CLP"}
 }
 
-func printBanks(out io.Writer, banks []khipu.Bank) {
-	fmt.Fprintf(out, "1. %d banks can pay this account:\n", len(banks))
-	for _, b := range banks {
-		fmt.Fprintf(out, "   - %s (minimum %s)\n", b.Name, b.MinAmount)
-	}
+func printBank(out io.Writer, name string, minAmount khipu.Amount) {
+	fmt.Fprintf(out, "   - %s (minimum %s)\n", name, minAmount)
+}
+
+// polled is what pollUntilPaid reads of a payment, in either API.
+type polled struct {
+	status khipu.PaymentStatus
+	detail khipu.StatusDetail
+	check  error // the payment's Check against the order
 }
 
 // pollUntilPaid prints where to pay the payment created for ord and asks
 // Khipu for it (get: Payments.Get of either API) until it is done and
 // checked, or ctx ends.
-func pollUntilPaid(ctx context.Context, out io.Writer, get func(context.Context, string) (*khipu.Payment, error), created *khipu.PaymentCreated, ord order) error {
-	fmt.Fprintf(out, "2. Payment %s created for %s %s. Pay it here:\n   %s\n", created.PaymentID, ord.Amount, ord.Currency, created.PaymentURL)
+func pollUntilPaid(ctx context.Context, out io.Writer, paymentID, paymentURL string, ord order, get func(context.Context) (polled, error)) error {
+	fmt.Fprintf(out, "2. Payment %s created for %s %s. Pay it here:\n   %s\n", paymentID, ord.Amount, ord.Currency, paymentURL)
 	fmt.Fprintln(out, "3. Waiting for Khipu to reconcile it (Ctrl-C to stop)...")
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
 	last := khipu.PaymentStatus("")
 	for {
-		p, err := get(ctx, created.PaymentID)
+		p, err := get(ctx)
 		switch {
 		case ctx.Err() != nil:
 			fmt.Fprintln(out, "Stopped before the payment was done.")
@@ -243,13 +259,13 @@ func pollUntilPaid(ctx context.Context, out io.Writer, get func(context.Context,
 			// Khipu or the network is having a moment (the client already
 			// retried): the payer may be paying right now, so keep polling.
 			fmt.Fprintf(out, "   could not read the payment, trying again: %v\n", err)
-		case p.Status != last:
-			fmt.Fprintf(out, "   status: %s (%s)\n", p.Status, p.StatusDetail)
-			last = p.Status
+		case p.status != last:
+			fmt.Fprintf(out, "   status: %s (%s)\n", p.status, p.detail)
+			last = p.status
 		}
-		if err == nil && p.Status == khipu.StatusDone {
-			if err := p.Check(ord.ID, ord.Amount, ord.Currency); err != nil {
-				return fmt.Errorf("the payment does not match the order: %w", err)
+		if err == nil && p.status == khipu.StatusDone {
+			if p.check != nil {
+				return fmt.Errorf("the payment does not match the order: %w", p.check)
 			}
 			fmt.Fprintf(out, "4. Paid and checked: deliver %s.\n", ord.ID)
 			return nil

@@ -69,7 +69,7 @@ func TestQuickstartV3LiveModeVerifiesTheSignedNotificationWhenItCanReceiveIt(t *
 	t.Cleanup(func() { listen = net.Listen })
 	live := startLiveV3(t, srv, map[string]string{
 		"KHIPU_API_KEY": srv.APIKey(), "KHIPU_BASE_URL": srv.V3URL(),
-		"KHIPU_NOTIFY_URL": "http://" + addr + "/", "KHIPU_WEBHOOK_SECRET": "live-secret", "KHIPU_LISTEN": addr,
+		"KHIPU_NOTIFY_URL": "http://" + addr + "/", "KHIPU_SECRET": "live-secret", "KHIPU_LISTEN": addr,
 	})
 	id := live.waitFor(t, "status: pending")
 	require.NoError(t, srv.Pay(id), "the notification reached the quickstart and was verified (2xx)")

@@ -75,7 +75,10 @@ var (
 )
 
 const (
-	webhookSecret = "subscriptions-secret" // the secret khiputest signs notifications 3.0 with
+	// The collection account's secret ("Llave secreta"): it signs
+	// notifications 3.0, at Khipu as at khiputest. A live shop reads it
+	// from KHIPU_SECRET, as the quickstart does.
+	accountSecret = "subscriptions-secret"
 	customer      = "ana@example.com"
 )
 
@@ -120,7 +123,10 @@ func newShop(client *khipuv3.Client) *shop {
 
 // handler serves the shop's three endpoints for Khipu. Each passes on what
 // arrived once; a second delivery of the same thing (Khipu retries) is
-// answered 200 and dropped.
+// answered 200 and dropped. A payment that does not pay its bill is
+// recorded with the bill (for a person to look at) and answered 200 too:
+// only an error the shop can recover from (an unknown bill, here) answers
+// 500, so that Khipu notifies again.
 func (s *shop) handler() http.Handler {
 	mux := http.NewServeMux()
 	// The mandate's status callback is unsigned: CallbackHandler confirms
@@ -130,7 +136,7 @@ func (s *shop) handler() http.Handler {
 		return nil
 	}))
 	// Each charge's payment is notified with a signed notification 3.0.
-	mux.Handle("POST /khipu/notify", khipuv3.NotificationHandler(webhookSecret, func(ctx context.Context, n *khipuv3.Notification) error {
+	mux.Handle("POST /khipu/notify", khipuv3.NotificationHandler(accountSecret, func(ctx context.Context, n *khipuv3.Notification) error {
 		b := s.bill(n.TransactionID)
 		if b == nil {
 			return fmt.Errorf("no bill %q", n.TransactionID) // 500: logged, and Khipu retries
@@ -201,7 +207,7 @@ func receive[T any](ctx context.Context, ch chan T, what string) (T, error) {
 // server standing in for the shop's endpoints.
 func runOffline(ctx context.Context, out io.Writer) error {
 	fmt.Fprintln(out, "No KHIPU_API_KEY set: using an in-memory Khipu (khiputest).")
-	khipuServer := khiputest.NewServer("12345", webhookSecret)
+	khipuServer := khiputest.NewServer("12345", accountSecret)
 	defer khipuServer.Close()
 	client, err := khipuv3.NewClient(khipuServer.APIKey(), khipuv3.WithBaseURL(khipuServer.V3URL()))
 	if err != nil {

@@ -50,7 +50,7 @@ func TestSubscriptionsRunsTheWholeStoryOffline(t *testing.T) {
 }
 
 func TestTheShopDeliversOnlyItsOwnBills(t *testing.T) {
-	srv := khiputest.NewServer("12345", webhookSecret)
+	srv := khiputest.NewServer("12345", accountSecret)
 	defer srv.Close()
 	client, err := khipuv3.NewClient(srv.APIKey(), khipuv3.WithBaseURL(srv.V3URL()))
 	require.NoError(t, err)
@@ -63,7 +63,7 @@ func TestTheShopDeliversOnlyItsOwnBills(t *testing.T) {
 		req, err := http.NewRequest(http.MethodPost, endpoints.URL+"/khipu/notify", strings.NewReader(body))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(khipuv3.SignatureHeader, khipuv3.Sign(webhookSecret, time.Now(), []byte(body)))
+		req.Header.Set(khipuv3.SignatureHeader, khipuv3.Sign(accountSecret, time.Now(), []byte(body)))
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		resp.Body.Close()

@@ -110,7 +110,7 @@ var apiV3 = khipuAPI{
 	getEndpoint:    khiputest.EndpointV3PaymentsGet,
 	flags: func(srv *khiputest.Server) ([]string, []string) {
 		return []string{"-api", "v3", "-khipu-url", srv.V3URL()},
-			[]string{"KHIPU_API_KEY=" + srv.APIKey(), "KHIPU_WEBHOOK_SECRET=" + testSecret}
+			[]string{"KHIPU_API_KEY=" + srv.APIKey(), "KHIPU_SECRET=" + testSecret}
 	},
 	gateway: func(t *testing.T, srv *khiputest.Server) Gateway {
 		return v3Gateway{client: v3Client(t, srv), secret: testSecret, log: quiet}

@@ -12,18 +12,27 @@ import (
 )
 
 // v3Gateway is Khipu's API v3 with notifications 3.0: a notification is the
-// payment itself, signed with the shop's webhook secret, so the handler
-// verifies it without asking Khipu.
+// payment itself, signed with the collection account's secret (the one
+// that signs v2 requests), so the handler verifies it without asking Khipu.
 type v3Gateway struct {
 	client *khipuv3.Client
-	secret string // what notifications are signed with
+	secret string // the account's secret, which signs notifications
 	log    *slog.Logger
 }
 
 func (g v3Gateway) CreatePayment(ctx context.Context, p *khipu.PaymentCreateParams) (*khipu.PaymentCreated, error) {
 	// With a notify_url, Create asks for notifications 3.0, the ones the
 	// handler verifies.
-	return g.client.Payments.Create(ctx, p)
+	created, err := g.client.Payments.Create(ctx, &khipuv3.PaymentCreateParams{
+		Subject: p.Subject, Currency: p.Currency, Amount: p.Amount, TransactionID: p.TransactionID,
+		ReturnURL: p.ReturnURL, CancelURL: p.CancelURL, NotifyURL: p.NotifyURL,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &khipu.PaymentCreated{PaymentID: created.PaymentID, PaymentURL: created.PaymentURL,
+		SimplifiedTransferURL: created.SimplifiedTransferURL, TransferURL: created.TransferURL, AppURL: created.AppURL,
+		ReadyForTerminal: created.ReadyForTerminal, Raw: created.Raw}, nil
 }
 
 func (g v3Gateway) NotificationHandler(deliver func(context.Context, *VerifiedPayment) error) http.Handler {
@@ -45,7 +54,7 @@ func (g v3Gateway) PaymentStatus(ctx context.Context, paymentID string) (khipu.P
 
 func newV3Gateway(cfg config, logger *slog.Logger) (*gatewaySetup, error) {
 	opts := []khipuv3.Option{khipuv3.WithUserAgent("khipu-go-webshop"), khipuv3.WithLogger(logger)}
-	if embedded(cfg, "KHIPU_API_KEY", "KHIPU_WEBHOOK_SECRET") {
+	if embedded(cfg, "KHIPU_API_KEY", "KHIPU_SECRET") {
 		// khiputest signs notifications 3.0 with the account's secret.
 		fake := khiputest.NewServer(embeddedReceiverID, embeddedSecret)
 		logger.Info("using an in-memory Khipu; its payment page has a Pay button", "khipu", fake.V3URL())
@@ -56,9 +65,9 @@ func newV3Gateway(cfg config, logger *slog.Logger) (*gatewaySetup, error) {
 		}
 		return &gatewaySetup{Gateway: v3Gateway{client, embeddedSecret, logger}, close: fake.Close}, nil
 	}
-	key, secret := cfg.getenv("KHIPU_API_KEY"), cfg.getenv("KHIPU_WEBHOOK_SECRET")
+	key, secret := cfg.getenv("KHIPU_API_KEY"), cfg.getenv("KHIPU_SECRET")
 	if key == "" || secret == "" {
-		return nil, errors.New("-api v3 needs KHIPU_API_KEY and KHIPU_WEBHOOK_SECRET (the secret Khipu signs notifications with)")
+		return nil, errors.New("-api v3 needs KHIPU_API_KEY and KHIPU_SECRET (the account's secret, which signs notifications 3.0)")
 	}
 	if cfg.khipuURL != "" {
 		opts = append(opts, khipuv3.WithBaseURL(cfg.khipuURL))

@@ -17,7 +17,7 @@
 //	-addr        address to listen on (127.0.0.1:8080)
 //	-public-url  URL where payers and Khipu reach the shop; required with real Khipu
 //	-db          a SQLite file (webshop.db) or postgres://user:pass@host/db
-//	-api         v2 (KHIPU_RECEIVER_ID, KHIPU_SECRET) or v3 (KHIPU_API_KEY, KHIPU_WEBHOOK_SECRET)
+//	-api         v2 (KHIPU_RECEIVER_ID, KHIPU_SECRET) or v3 (KHIPU_API_KEY, KHIPU_SECRET)
 //	-khipu-url   Khipu's API base URL, e.g. a standalone khiputest's; needs the credentials
 //	-live        use real Khipu; fail rather than embed khiputest when credentials are missing
 //
@@ -60,7 +60,7 @@ func main() {
 	flag.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	flag.StringVar(&cfg.publicURL, "public-url", "", "URL where payers and Khipu reach the shop; required with real Khipu (default: http://<addr>)")
 	flag.StringVar(&cfg.db, "db", "webshop.db", "the orders' database: a SQLite file, or postgres://user:password@host:port/database")
-	flag.StringVar(&cfg.api, "api", "v2", "Khipu API version: v2 (KHIPU_RECEIVER_ID, KHIPU_SECRET) or v3 (KHIPU_API_KEY, KHIPU_WEBHOOK_SECRET)")
+	flag.StringVar(&cfg.api, "api", "v2", "Khipu API version: v2 (KHIPU_RECEIVER_ID, KHIPU_SECRET) or v3 (KHIPU_API_KEY, KHIPU_SECRET)")
 	flag.StringVar(&cfg.khipuURL, "khipu-url", "", "base URL of Khipu's API, e.g. a standalone khiputest's (default: Khipu's own; needs the credentials)")
 	flag.BoolVar(&cfg.live, "live", false, "use real Khipu: fail when the credentials are missing instead of embedding an in-memory Khipu")
 	flag.Parse()

@@ -39,7 +39,7 @@ func TestShopRefusesToStartWhenItCouldNotTakePayments(t *testing.T) {
 		{"v2 with a receiver id but no secret", config{api: "v2", getenv: env("KHIPU_RECEIVER_ID", "1")}, "KHIPU_SECRET"},
 		{"v2 live without credentials", config{api: "v2", live: true, getenv: env()}, "KHIPU_RECEIVER_ID and KHIPU_SECRET"},
 		{"v2 at a Khipu URL without credentials", config{api: "v2", khipuURL: "http://127.0.0.1:1/api/2.0", getenv: env()}, "KHIPU_RECEIVER_ID"},
-		{"v3 with an API key but no webhook secret", config{api: "v3", getenv: env("KHIPU_API_KEY", "k")}, "KHIPU_WEBHOOK_SECRET"},
+		{"v3 with an API key but no secret", config{api: "v3", getenv: env("KHIPU_API_KEY", "k")}, "KHIPU_SECRET"},
 		{"v3 live without credentials", config{api: "v3", live: true, getenv: env()}, "KHIPU_API_KEY"},
 		{
 			// Khipu could not notify the shop, and every order would
@@ -47,7 +47,7 @@ func TestShopRefusesToStartWhenItCouldNotTakePayments(t *testing.T) {
 			"real Khipu without a public URL",
 			config{api: "v2", getenv: env("KHIPU_RECEIVER_ID", "1", "KHIPU_SECRET", "s")}, "-public-url",
 		},
-		{"real Khipu v3 with a relative public URL", config{api: "v3", publicURL: "/shop", getenv: env("KHIPU_API_KEY", "k", "KHIPU_WEBHOOK_SECRET", "s")}, "-public-url"},
+		{"real Khipu v3 with a relative public URL", config{api: "v3", publicURL: "/shop", getenv: env("KHIPU_API_KEY", "k", "KHIPU_SECRET", "s")}, "-public-url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

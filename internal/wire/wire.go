@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -77,6 +78,28 @@ func (v *Strings) UnmarshalJSON(b []byte) error {
 		}
 	}
 	*v = out
+	return nil
+}
+
+// Int is a lenient whole number: a JSON integer, or a string of one
+// ("12"); anything else (a fraction, null, a boolean) is 0, and so is a
+// number too large for an int.
+type Int int
+
+// UnmarshalJSON never fails.
+func (n *Int) UnmarshalJSON(b []byte) error {
+	var text string
+	switch kind(b) {
+	case '0':
+		text = string(bytes.TrimSpace(b))
+	case '"':
+		text, _ = decodeString(b)
+	}
+	v, err := strconv.Atoi(text)
+	if err != nil {
+		v = 0
+	}
+	*n = Int(v)
 	return nil
 }
 
@@ -281,6 +304,9 @@ func decodeString(b []byte) (string, error) {
 	err := json.Unmarshal(b, &s)
 	return s, err
 }
+
+// IsList reports whether b is a JSON list.
+func IsList(b []byte) bool { return kind(b) == '[' }
 
 // IsNull reports whether b is JSON's null, which an UnmarshalJSON method
 // takes as "leave the value as it is", as encoding/json does.

@@ -430,3 +430,37 @@ func TestKindIsTheFirstByteOfTheValue(t *testing.T) {
 		assert.Equal(t, want, kind([]byte(in)), "%q", in)
 	}
 }
+
+func TestIntIsLenient(t *testing.T) {
+	for in, want := range map[string]Int{
+		`42`: 42, `"42"`: 42, `0`: 0, `-3`: -3, `1.5`: 0, `"x"`: 0, `null`: 0, `true`: 0, `[]`: 0,
+		`99999999999999999999999`: 0,
+	} {
+		var n Int = 7
+		require.NoError(t, json.Unmarshal([]byte(in), &n), in)
+		assert.Equal(t, want, n, in)
+	}
+	assert.True(t, IsList([]byte(" [1]")))
+	assert.False(t, IsList([]byte(`""`)))
+}
+
+func TestDecodeReceiverCreated(t *testing.T) {
+	r, err := DecodeReceiverCreated([]byte(`{"receiver_id":4242,"secret":"s3cret","api_key":"k3y"}`))
+	require.NoError(t, err)
+	assert.Equal(t, ReceiverCreated{ReceiverID: "4242", Secret: "s3cret", APIKey: "k3y"}, r)
+	r, err = DecodeReceiverCreated([]byte(`{"receiver_id":"4242","secret":"s3cret"}`))
+	require.NoError(t, err)
+	assert.Empty(t, r.APIKey, "API v2 sends none")
+	for body, field := range map[string]string{
+		`{"receiver_id":4242}`:                                    "no secret",
+		`{"secret":"s3cret"}`:                                     "no receiver_id",
+		`{"receiver_id":4242,"secret":["s3cret"]}`:                "field secret",
+		`{"receiver_id":4242,"secret":"s","api_key":{"k":"k3y"}}`: "field api_key",
+	} {
+		_, err := DecodeReceiverCreated([]byte(body))
+		require.Error(t, err, body)
+		assert.Contains(t, err.Error(), field, body)
+		assert.NotContains(t, err.Error(), "s3cret", body)
+		assert.NotContains(t, err.Error(), "k3y", body)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"slices"
 	"strconv"
@@ -131,6 +133,55 @@ func FuzzNotificationDecode(f *testing.F) {
 		parsed.Raw, viaJSON.Raw = nil, nil
 		if !reflect.DeepEqual(parsed, viaJSON) {
 			t.Fatalf("ParseNotification and json.Unmarshal differ on %q:\n%+v\n%+v", body, parsed, viaJSON)
+		}
+	})
+}
+
+// FuzzVerifyNotification: VerifyNotification never panics; it accepts
+// exactly what VerifySignature and the decoder both accept, and then gives
+// the notification ParseNotification gives for the same request, with Raw a
+// copy of the body; a refusal is a signature error or wraps
+// khipu.ErrInvalidNotification, never both, and holds neither the secret
+// nor the body.
+func FuzzVerifyNotification(f *testing.F) {
+	const secret = webhookTestSecret
+	for _, v := range loadWebhookVectors(f) {
+		f.Add(v.Header, []byte(v.Body))
+		f.Add(Sign(secret, webhookFuzzNow, []byte(v.Body)), []byte(v.Body))
+	}
+	for _, body := range loadRealWorldWebhooks(f) {
+		f.Add(Sign(secret, webhookFuzzNow, body), body)
+	}
+	for _, s := range []string{``, `null`, `{}`, ` {"payment_id":"a"} `, `{"payment_id":"a"}{}`, `{"payment_id":"a","amount":"x"}`} {
+		f.Add(Sign(secret, webhookFuzzNow, []byte(s)), []byte(s))
+		f.Add("t=1,s=x", []byte(s))
+	}
+	f.Fuzz(func(t *testing.T, header string, body []byte) {
+		n, err := VerifyNotification(secret, header, body, webhookFuzzNow)
+		sigErr := VerifySignature(secret, header, body, webhookFuzzNow, DefaultTolerance)
+		switch {
+		case sigErr != nil:
+			if n != nil || err == nil || err.Error() != sigErr.Error() || !errors.Is(err, ErrInvalidSignature) {
+				t.Fatalf("VerifyNotification(%q) = %v, %v; VerifySignature said %v", header, n, err, sigErr)
+			}
+			return
+		case err != nil:
+			if n != nil || errors.Is(err, ErrInvalidSignature) || !errors.Is(err, khipu.ErrInvalidNotification) {
+				t.Fatalf("VerifyNotification(%q) = %v, %v", body, n, err)
+			}
+			if len(body) > 8 && strings.Contains(err.Error(), string(body)) {
+				t.Fatalf("the error %q quotes the body", err)
+			}
+			return
+		}
+		if !bytes.Equal(n.Raw, body) || len(body) > 0 && &n.Raw[0] == &body[0] {
+			t.Fatalf("Raw %q is not a copy of the body %q", n.Raw, body)
+		}
+		r := httptest.NewRequest(http.MethodPost, "/khipu/notify", bytes.NewReader(body))
+		r.Header.Set(SignatureHeader, header)
+		parsed, err := verifyNotification(secret, signatureOf(r), body, webhookFuzzNow, DefaultTolerance)
+		if err != nil || !reflect.DeepEqual(parsed, n) {
+			t.Fatalf("from a request: %+v, %v; from bytes: %+v", parsed, err, n)
 		}
 	})
 }

@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -553,19 +551,17 @@ func TestFailNext(t *testing.T) {
 
 	t.Run("many failures cost what one does", func(t *testing.T) {
 		// FailNext once kept one entry per failure: times was a way to
-		// make a server allocate as much as a caller asked for.
-		// Other goroutines allocate too: the least of a few measures, each
-		// on a fresh server, is FailNext's own cost.
-		least := uint64(math.MaxUint64)
-		for range 5 {
-			srv, _ := newServer(t)
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			srv.FailNext(khiputest.EndpointBanksList, http.StatusServiceUnavailable, khiputest.MaxFailNextTimes)
-			runtime.ReadMemStats(&after)
-			least = min(least, after.TotalAlloc-before.TotalAlloc)
-		}
-		assert.Less(t, least, uint64(khiputest.MaxFailNextTimes), "a few bytes, not one int per failure")
+		// make a server allocate as much as a caller asked for. Each call
+		// is one entry, however many failures it queues.
+		srv, client := newServer(t)
+		srv.FailNext(khiputest.EndpointBanksList, http.StatusServiceUnavailable, khiputest.MaxFailNextTimes)
+		assert.Equal(t, 1, khiputest.QueuedFaults(srv, khiputest.EndpointBanksList))
+		srv.FailNext(khiputest.EndpointBanksList, http.StatusBadGateway, 2)
+		assert.Equal(t, 2, khiputest.QueuedFaults(srv, khiputest.EndpointBanksList))
+		_, err := client.Banks.List(ctx) // the first and both retries fail: three of the 1000
+		var se *khipu.ServiceError
+		require.ErrorAs(t, err, &se)
+		assert.Equal(t, 2, khiputest.QueuedFaults(srv, khiputest.EndpointBanksList), "an entry stays until its last failure")
 	})
 
 	t.Run("a 400 and a 403 are Khipu's JSON errors", func(t *testing.T) {

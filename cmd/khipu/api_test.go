@@ -307,6 +307,13 @@ func TestReceiversCreateShowsCredentialsOnlyWhenAsked(t *testing.T) {
 	assert.Regexp(t, `^receiver_id: [0-9]+$`, lines[0])
 	assert.Regexp(t, `^secret:      [0-9a-z]{40}$`, lines[1])
 	assert.Regexp(t, `^api_key:     [0-9a-z]{32}$`, lines[2], "v3 answers the new account's API key too")
+	// They are the new account's: its API key works with API v3, its id
+	// and secret with API v2.
+	field := func(line string) string { _, v, _ := strings.Cut(line, ":"); return strings.TrimSpace(v) }
+	ok(t, map[string]string{"KHIPU_API_KEY": field(lines[2]), "KHIPU_BASE_URL": srv.V3URL()}, "", "banks")
+	ok(t, map[string]string{"KHIPU_RECEIVER_ID": field(lines[0]), "KHIPU_SECRET": field(lines[1]), "KHIPU_BASE_URL": srv.V3URL()}, "", "banks", "-api", "v2")
+	r = khipuCmd(t, map[string]string{"KHIPU_API_KEY": field(lines[1]), "KHIPU_BASE_URL": srv.V3URL()}, "", "banks")
+	assert.Equal(t, exitFailed, r.code, "the secret is not the API key")
 
 	js := decode(t, ok(t, env(srv), "", append(args[:2:2], append([]string{"-show-credentials", "-json", "-api", "v2"}, args[2:]...)...)...))
 	assert.Len(t, js["secret"], 40)

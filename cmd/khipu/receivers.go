@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 
 	"github.com/khipu-go/khipu"
@@ -73,7 +72,7 @@ prints as you keep your own credentials.`,
 	if err != nil {
 		return err
 	}
-	var id, secret string
+	var id, secret, apiKey string
 	if cn.v2 != nil {
 		created, err := cn.v2.Receivers.Create(c.ctx, &khipu.ReceiverCreateParams{
 			AdminFirstName: f.adminFirstName, AdminLastName: f.adminLastName, AdminEmail: f.adminEmail,
@@ -103,7 +102,8 @@ prints as you keep your own credentials.`,
 		if err != nil {
 			return err
 		}
-		id, secret = created.ReceiverID, created.Secret
+		// API v3 answers with the new account's API key too.
+		id, secret, apiKey = created.ReceiverID, created.Secret, created.APIKey
 	}
 	if a.json {
 		return c.printJSON(cn)
@@ -111,12 +111,6 @@ prints as you keep your own credentials.`,
 	var s summary
 	s.always("receiver_id", id)
 	s.always("secret", secret)
-	// API v3 answers with the new account's API key too.
-	var answer struct {
-		APIKey string `json:"api_key"`
-	}
-	if json.Unmarshal(cn.capture.body(), &answer) == nil {
-		s.add("api_key", answer.APIKey)
-	}
+	s.add("api_key", apiKey)
 	return s.write(c.stdout)
 }

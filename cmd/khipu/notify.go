@@ -121,11 +121,13 @@ func runNotifyVerify(c *cli, name string, args []string) error {
 	fs := c.newFlags(name, "< BODY", `
 Checks a notification 3.0 the way khipuv3 does: the body read from stdin,
 exactly as received, against the x-khipu-signature value given with
--header, under the account's secret, and its time against -tolerance. It
-prints "signature: valid" and the notification, or "signature: refused"
-with the kind of refusal (missing, malformed, expired or mismatch: khipuv3's
-ErrSignatureMissing, ErrSignatureMalformed, ErrSignatureExpired and
-ErrSignatureMismatch) and what usually causes it, and exits 1.`,
+-header, under the account's secret, and its time against -tolerance; then
+decodes it with khipuv3.VerifyNotification. It prints "signature: valid"
+and the notification, or "signature: refused" with the kind of refusal
+(missing, malformed, expired or mismatch: khipuv3's ErrSignatureMissing,
+ErrSignatureMalformed, ErrSignatureExpired and ErrSignatureMismatch) and
+what usually causes it, and exits 1; a valid signature of a body that is
+no notification 3.0 is refused too, with khipuv3's reason.`,
 		`printf '%s' "$BODY" | khipu notify verify -header "t=1711965600393,s=GYzpjnXlTKQ+BJY7pZJmrM6DZgWMSJdtOr/dleBKTdg=" -now 1711965600393`)
 	secretFlag := fs.String("secret", "", "the account's secret (default $KHIPU_WEBHOOK_SECRET, else $KHIPU_SECRET)")
 	header := fs.String("header", "", "the x-khipu-signature value received, e.g. t=1711965600393,s=GYzp...=")
@@ -146,8 +148,9 @@ ErrSignatureMismatch) and what usually causes it, and exits 1.`,
 	if err != nil {
 		return err
 	}
+	at := now.or(time.Now())
 	var s summary
-	if err := khipuv3.VerifySignature(secret, *header, body, now.or(time.Now()), *tolerance); err != nil {
+	if err := khipuv3.VerifySignature(secret, *header, body, at, *tolerance); err != nil {
 		kind, hint := "invalid", ""
 		for _, p := range signatureProblems {
 			if errors.Is(err, p.err) {
@@ -164,12 +167,19 @@ ErrSignatureMismatch) and what usually causes it, and exits 1.`,
 		return errReported
 	}
 	s.always("signature", "valid")
-	if ms, ok := headerMillis(*header); ok {
-		s.always("signed_at", time.UnixMilli(ms).UTC().Format(time.RFC3339Nano)+" (t="+strconv.FormatInt(ms, 10)+")")
+	signedAt := at
+	if ms, ok := headerMillis(*header); ok { // it is: VerifySignature took its one t
+		signedAt = time.UnixMilli(ms)
+		s.always("signed_at", signedAt.UTC().Format(time.RFC3339Nano)+" (t="+strconv.FormatInt(ms, 10)+")")
 	}
-	n, err := decodeNotification(body)
+	// The body is decoded by khipuv3.VerifyNotification, as khipuv3's
+	// handler decodes it, with its errors. It checks the time against
+	// DefaultTolerance, which -tolerance may differ from: so it is asked
+	// at the time of the signature, which VerifySignature has just checked
+	// against -now and -tolerance.
+	n, err := khipuv3.VerifyNotification(secret, *header, body, signedAt)
 	if err != nil {
-		s.always("body", "refused: "+err.Error())
+		s.always("body", "refused: "+c.redact(err.Error()))
 		if werr := s.write(c.stdout); werr != nil {
 			return werr
 		}
@@ -177,19 +187,6 @@ ErrSignatureMismatch) and what usually causes it, and exits 1.`,
 	}
 	notificationSummary(&s, n)
 	return s.write(c.stdout)
-}
-
-// decodeNotification decodes a verified body as khipuv3's handler does: a
-// JSON object with a payment_id.
-func decodeNotification(body []byte) (*khipuv3.Notification, error) {
-	if trimmed := bytes.TrimSpace(body); len(trimmed) == 0 || trimmed[0] != '{' {
-		return nil, errors.New("not a JSON object, so not a notification 3.0")
-	}
-	n := new(khipuv3.Notification)
-	if err := n.UnmarshalJSON(bytes.TrimSpace(body)); err != nil {
-		return nil, fmt.Errorf("not a notification 3.0: %v", err)
-	}
-	return n, nil
 }
 
 // headerMillis is the t of a well-formed header.

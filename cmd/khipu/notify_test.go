@@ -96,12 +96,38 @@ func TestNotifyVerifySaysWhyASignatureFails(t *testing.T) {
 	r := khipuCmd(t, environ, v.Body+"\n", "notify", "verify", "-header", v.Header, "-now", v.T)
 	golden(t, "notify-verify-mismatch.txt", r.stdout)
 
-	// A valid signature of something that is not a notification.
-	header := strings.TrimSpace(ok(t, environ, "[1]", "notify", "sign"))
-	r = khipuCmd(t, environ, "[1]", "notify", "verify", "-header", header)
-	assert.Equal(t, exitFailed, r.code)
-	assert.Regexp(t, `^signature: +valid\n`, r.stdout)
-	assert.Regexp(t, `\nbody: +refused: not a JSON object`, r.stdout)
+	// A valid signature of something that is not a notification: refused
+	// as khipuv3 refuses it, with its words.
+	for body, want := range map[string]string{
+		"[1]":                 "khipu: invalid notification: body is not a JSON object",
+		`{"amount":"1.0000"}`: "khipu: invalid notification: body is not a notification 3.0: ",
+	} {
+		header := strings.TrimSpace(ok(t, environ, body, "notify", "sign"))
+		r = khipuCmd(t, environ, body, "notify", "verify", "-header", header)
+		assert.Equal(t, exitFailed, r.code, body)
+		assert.Empty(t, r.stderr, body)
+		assert.Regexp(t, `^signature: +valid\nsigned_at: .*\nbody: +refused: `+regexp.QuoteMeta(want), r.stdout, body)
+	}
+}
+
+// -tolerance is the only bound on the signature's time, even where it is
+// longer than khipuv3.DefaultTolerance, which VerifyNotification uses: a
+// notification signed 73 hours before -now is decoded with -tolerance 100h.
+func TestNotifyVerifyTakesAnyTolerance(t *testing.T) {
+	v := loadVectors(t)[0]
+	ms, err := strconv.ParseInt(v.T, 10, 64)
+	require.NoError(t, err)
+	environ := map[string]string{"KHIPU_SECRET": v.Secret}
+	for _, later := range []time.Duration{-99 * time.Hour, 73 * time.Hour, 99 * time.Hour} {
+		now := strconv.FormatInt(ms+later.Milliseconds(), 10)
+		out := ok(t, environ, v.Body, "notify", "verify", "-header", v.Header, "-now", now, "-tolerance", "100h")
+		assert.Regexp(t, `^signature: +valid\nsigned_at: +\S+ \(t=`+v.T+`\)\npayment_id: +\S+\n`, out, later)
+		assert.Equal(t, ok(t, environ, v.Body, "notify", "verify", "-header", v.Header, "-now", v.T), out, "the same as at the signature's time")
+
+		r := khipuCmd(t, environ, v.Body, "notify", "verify", "-header", v.Header, "-now", now)
+		assert.Equal(t, exitFailed, r.code, "beyond the default tolerance (%v)", later)
+		assert.Regexp(t, `^signature: +refused: expired\n`, r.stdout)
+	}
 }
 
 // shop is a notification endpoint built with khipuv3.NotificationHandler,

@@ -131,11 +131,11 @@ Usage:
 	_ = tw.Flush()
 	fmt.Fprint(w, `
 Configuration, from the environment or the flag named after it:
-  KHIPU_API_KEY         the API key of API v3 (-api-key)
-  KHIPU_RECEIVER_ID     the collection account's id: API v2, payment-methods (-receiver-id)
-  KHIPU_SECRET          the account's secret: signs API v2 calls and notifications 3.0 (-secret)
-  KHIPU_WEBHOOK_SECRET  the notifications' secret, if set, for the notify commands (as the examples name it)
-  KHIPU_BASE_URL        another address for the API, e.g. a cmd/khiputest's (-base-url)
+  KHIPU_API_KEY      the API key of API v3 (-api-key)
+  KHIPU_RECEIVER_ID  the collection account's id: API v2, payment-methods (-receiver-id)
+  KHIPU_SECRET       the account's secret, the "Llave secreta": signs API v2 calls and
+                     notifications 3.0, of either API version (-secret)
+  KHIPU_BASE_URL     another address for the API, e.g. a cmd/khiputest's (-base-url)
 Prefer the environment to flags for credentials: flags end up in the shell's history.
 
 Output is a summary for a person; -json prints the JSON Khipu answered.

@@ -23,10 +23,10 @@ import (
 // 1 KiB, and khipuv3 reads at most 1 MiB.
 const maxBody = 1 << 20
 
-// notifySecret is the secret notifications 3.0 are signed with: -secret,
-// else KHIPU_WEBHOOK_SECRET (as the examples name it), else KHIPU_SECRET.
+// notifySecret is the secret notifications 3.0 are signed with, the
+// account's "Llave secreta": -secret, else KHIPU_SECRET, as for API v2.
 func (c *cli) notifySecret(flagValue string) (string, error) {
-	secret := cmp.Or(flagValue, c.getenv("KHIPU_WEBHOOK_SECRET"), c.getenv("KHIPU_SECRET"))
+	secret := cmp.Or(flagValue, c.getenv("KHIPU_SECRET"))
 	c.secrets = append(c.secrets, secret)
 	if strings.TrimSpace(secret) == "" {
 		return "", usageErrorf("set KHIPU_SECRET (or -secret) to the account's secret, the \"Llave secreta\" that signs notifications 3.0")
@@ -88,7 +88,7 @@ body read from stdin: "t=<milliseconds>,s=<base64 HMAC-SHA256 of t.body>",
 nothing else. The body is signed exactly as read: use printf '%s' rather
 than echo, which adds a newline.`,
 		`printf '%s' '{"payment_id":"abc"}' | khipu notify sign -t 1711965600393`)
-	secretFlag := fs.String("secret", "", "the account's secret (default $KHIPU_WEBHOOK_SECRET, else $KHIPU_SECRET)")
+	secretFlag := fs.String("secret", "", "the account's secret, the \"Llave secreta\" (default $KHIPU_SECRET)")
 	var at millisFlag
 	fs.Var(&at, "t", "sign at this time, Unix `milliseconds`, e.g. 1711965600393 (default now)")
 	if _, err := c.parse(fs, args, 0, 0); err != nil {
@@ -129,7 +129,7 @@ ErrSignatureMalformed, ErrSignatureExpired and ErrSignatureMismatch) and
 what usually causes it, and exits 1; a valid signature of a body that is
 no notification 3.0 is refused too, with khipuv3's reason.`,
 		`printf '%s' "$BODY" | khipu notify verify -header "t=1711965600393,s=GYzpjnXlTKQ+BJY7pZJmrM6DZgWMSJdtOr/dleBKTdg=" -now 1711965600393`)
-	secretFlag := fs.String("secret", "", "the account's secret (default $KHIPU_WEBHOOK_SECRET, else $KHIPU_SECRET)")
+	secretFlag := fs.String("secret", "", "the account's secret, the \"Llave secreta\" (default $KHIPU_SECRET)")
 	header := fs.String("header", "", "the x-khipu-signature value received, e.g. t=1711965600393,s=GYzp...=")
 	var now millisFlag
 	fs.Var(&now, "now", "check the time against this one, Unix `milliseconds`, e.g. 1711965600393 (default now)")
@@ -277,7 +277,7 @@ status is then 0 when the endpoint did what it should:
 	var f sendFlags
 	f.strings = make(map[string]*string)
 	fs.StringVar(&f.to, "to", "", "the endpoint's URL, e.g. http://127.0.0.1:8080/khipu/notify (required)")
-	secretFlag := fs.String("secret", "", "the account's secret (default $KHIPU_WEBHOOK_SECRET, else $KHIPU_SECRET)")
+	secretFlag := fs.String("secret", "", "the account's secret, the \"Llave secreta\" (default $KHIPU_SECRET)")
 	fs.StringVar(&f.paymentFrom, "payment", "", "take the fields from this payment, fetched from Khipu (flags given still win)")
 	fs.BoolVar(&f.bad, "bad-signature", false, "sign with a wrong secret: the endpoint must refuse it")
 	fs.BoolVar(&f.stale, "stale", false, "sign 4 days ago, older than khipuv3.DefaultTolerance: the endpoint must refuse it")
@@ -321,7 +321,7 @@ status is then 0 when the endpoint did what it should:
 	if err != nil {
 		return err
 	}
-	a.secret = cmp.Or(*secretFlag, c.getenv("KHIPU_SECRET"))
+	a.secret = secret // API v2, for -payment: the same secret
 	a.receiverID = f.receiverID
 	n, note, err := c.buildNotification(&f, &a, set)
 	if err != nil {

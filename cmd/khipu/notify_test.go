@@ -44,10 +44,14 @@ func TestNotifySignGivesTheVectorsSignatures(t *testing.T) {
 		assert.Equal(t, "t="+v.T+",s="+v.Signature+"\n", out, v.Name)
 		assert.NotContains(t, out, v.Secret)
 
-		// -secret wins over KHIPU_WEBHOOK_SECRET, which wins over
-		// KHIPU_SECRET.
-		assert.Equal(t, out, ok(t, map[string]string{"KHIPU_SECRET": "wrong-secret", "KHIPU_WEBHOOK_SECRET": v.Secret}, v.Body, "notify", "sign", "-t", v.T), v.Name)
-		assert.Equal(t, out, ok(t, map[string]string{"KHIPU_WEBHOOK_SECRET": "wrong-secret"}, v.Body, "notify", "sign", "-secret", v.Secret, "-t", v.T), v.Name)
+		// -secret wins over KHIPU_SECRET. KHIPU_WEBHOOK_SECRET, an old
+		// name of the examples', is not read: the secret is the
+		// account's, KHIPU_SECRET, for both API versions.
+		assert.Equal(t, out, ok(t, map[string]string{"KHIPU_SECRET": "wrong-secret"}, v.Body, "notify", "sign", "-secret", v.Secret, "-t", v.T), v.Name)
+		assert.Equal(t, out, ok(t, map[string]string{"KHIPU_SECRET": v.Secret, "KHIPU_WEBHOOK_SECRET": "wrong-secret"}, v.Body, "notify", "sign", "-t", v.T), v.Name)
+		r := khipuCmd(t, map[string]string{"KHIPU_WEBHOOK_SECRET": v.Secret}, v.Body, "notify", "sign", "-t", v.T)
+		assert.Equal(t, exitUsage, r.code, v.Name)
+		assert.Contains(t, r.stderr, "set KHIPU_SECRET (or -secret)", v.Name)
 	}
 	// The body is signed exactly as read: echo's newline changes it.
 	v := loadVectors(t)[0]

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -317,4 +319,86 @@ func TestReceiversCreateShowsCredentialsOnlyWhenAsked(t *testing.T) {
 
 	js := decode(t, ok(t, env(srv), "", append(args[:2:2], append([]string{"-show-credentials", "-json", "-api", "v2"}, args[2:]...)...)...))
 	assert.Len(t, js["secret"], 40)
+}
+
+func TestReceiversChildren(t *testing.T) {
+	srv := newKhipu(t)
+	out := ok(t, env(srv), "", "receivers", "children")
+	assert.Equal(t, "total: 0\n", out, "no accounts yet")
+	client := v3Client(t, srv)
+	for _, name := range []string{"Tienda Ana SpA", "Bodega Beto Ltda", "Café Carla"} {
+		_, err := client.Receivers.Create(context.Background(), &khipuv3.ReceiverCreateParams{
+			AdminFirstName: "Ana", AdminLastName: "Pérez", AdminEmail: "ana@shop.example", CountryCode: "CL",
+			BusinessIdentifier: "76.123.456-7", BusinessCategory: "Retail", BusinessName: name,
+			BusinessPhone: "+56 2 2345 6789", BusinessAddressLine1: "Av. Siempre Viva 742",
+			BusinessAddressLine2: "Providencia", BusinessAddressLine3: "Santiago", ContactFullName: "Ana Pérez",
+			ContactJobTitle: "Owner", ContactEmail: "ana@shop.example", ContactPhone: "+56 9 8765 4321",
+		})
+		require.NoError(t, err)
+	}
+
+	golden(t, "receivers-children.txt", ok(t, env(srv), "", "receivers", "children"))
+	assert.Equal(t, khiputest.EndpointV3ReceiversChildren, lastRequest(t, srv).Endpoint)
+	assert.Empty(t, lastRequest(t, srv).Params, "no flag, no parameter: Khipu's defaults")
+
+	// Every flag reaches Khipu as its parameter.
+	out = ok(t, env(srv), "", "receivers", "children", "-sort", "name", "-order", "desc", "-max", "1", "-offset", "1")
+	golden(t, "receivers-children-page.txt", out)
+	assert.Equal(t, url.Values{"offset": {"1"}, "max": {"1"}, "sort": {"name"}, "order": {"desc"}}, lastRequest(t, srv).Params)
+	assert.Equal(t, "total: 3 (none from -offset 3)\n", ok(t, env(srv), "", "receivers", "children", "-offset", "3"))
+
+	// -json prints Khipu's answer: the library reads the same accounts.
+	want, err := client.Receivers.Children(context.Background(), &khipuv3.ReceiverChildrenParams{Sort: "date_created", Order: "desc"})
+	require.NoError(t, err)
+	js := decode(t, ok(t, env(srv), "", "receivers", "children", "-json", "-sort", "date_created", "-order", "desc"))
+	assert.Equal(t, 3.0, js["total"])
+	got := js["receivers"].([]any)
+	require.Len(t, got, len(want.Receivers))
+	for i, r := range want.Receivers {
+		child := got[i].(map[string]any)
+		assert.Equal(t, r.ID, strconv.FormatFloat(child["id"].(float64), 'f', -1, 64), "Khipu's id, a number")
+		assert.Equal(t, r.Name, child["name"])
+	}
+
+	// What Khipu would refuse, the library refuses before sending: exit
+	// status 2. And API v2 has no such call.
+	before := len(srv.Requests())
+	for args, want := range map[string]string{
+		"-sort size":   "invalid parameter sort",
+		"-order up":    "invalid parameter order",
+		"-offset -1":   "invalid parameter offset",
+		"-max -20":     "invalid parameter max",
+		"-offset ten":  `invalid value "ten" for flag -offset`,
+		"-api v2":      "receivers children is a call of API v3 only",
+		"-json extra1": `unexpected argument "extra1"`,
+	} {
+		r := khipuCmd(t, env(srv), "", append([]string{"receivers", "children"}, strings.Fields(args)...)...)
+		assert.Equal(t, exitUsage, r.code, "%s: %s", args, r.stderr)
+		assert.Contains(t, r.stderr, want, args)
+		assert.Empty(t, r.stdout, args)
+	}
+	assert.Len(t, srv.Requests(), before, "nothing was sent")
+
+	// An integrator that did not contract it: Khipu's refusal, exit 1.
+	srv.FailNext(khiputest.EndpointV3ReceiversChildren, http.StatusForbidden, 1)
+	r := khipuCmd(t, env(srv), "", "receivers", "children")
+	assert.Equal(t, exitFailed, r.code)
+	assert.Contains(t, r.stderr, "(HTTP 403)")
+}
+
+func TestPageNote(t *testing.T) {
+	for _, c := range []struct {
+		offset, n, total int
+		want             string
+	}{
+		{0, 0, 0, "0"},
+		{0, 3, 3, "3"},
+		{0, 2, 3, "3 (1 to 2 listed; -offset 2 for the next page)"},
+		{1, 1, 3, "3 (2 to 2 listed; -offset 2 for the next page)"},
+		{2, 1, 3, "3 (3 to 3 listed)"},
+		{3, 0, 3, "3 (none from -offset 3)"},
+		{0, 0, 3, "3"}, // Khipu listed none from the start: say only how many
+	} {
+		assert.Equal(t, c.want, pageNote(c.offset, c.n, c.total), "%+v", c)
+	}
 }

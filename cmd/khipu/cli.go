@@ -54,6 +54,7 @@ var commands = []command{
 	{"subscriptions get", "show a mandate and its status (API v3)", "khipu subscriptions get 6c1b1f3e-0a57-4d1e-9a59-6c1ad1c8d7d9", runSubscriptionsGet},
 	{"charges create", "charge an enabled mandate (API v3)", "khipu charges create -subscription-id 6c1b1f3e-0a57-4d1e-9a59-6c1ad1c8d7d9 -amount 9990 ...", runChargesCreate},
 	{"receivers create", "create a collection account under an integrator account", "khipu receivers create -show-credentials -admin-first-name Ana ...", runReceiversCreate},
+	{"receivers children", "list an integrator account's collection accounts, a page at a time (API v3)", "khipu receivers children -sort date_created -order desc -max 20", runReceiversChildren},
 	{summary: "Notifications 3.0, signed with the account's secret (KHIPU_SECRET, the \"Llave secreta\"):"},
 	{"notify sign", "print the x-khipu-signature value for a body read from stdin", "printf '%s' \"$BODY\" | khipu notify sign -t 1711965600393", runNotifySign},
 	{"notify verify", "check a body from stdin and its header as khipuv3 does, and say why one fails", `printf '%s' "$BODY" | khipu notify verify -header "t=...,s=..."`, runNotifyVerify},

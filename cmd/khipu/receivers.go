@@ -2,6 +2,8 @@ package main
 
 import (
 	"flag"
+	"fmt"
+	"strconv"
 
 	"github.com/khipu-go/khipu"
 	"github.com/khipu-go/khipu/khipuv3"
@@ -113,4 +115,65 @@ prints as you keep your own credentials.`,
 	s.always("secret", secret)
 	s.add("api_key", apiKey)
 	return s.write(c.stdout)
+}
+
+func runReceiversChildren(c *cli, name string, args []string) error {
+	fs := c.newFlags(name, "", `
+Lists the collection accounts of an integrator account (API v3; only for
+integrators who contracted it), a page at a time: each one's receiver id,
+name, when it was created, and whether it is disabled and can collect.
+-offset and -max choose the page, -sort and -order its order; each left out
+is Khipu's default. The last line says how many accounts there are in all,
+and the -offset of the next page.`,
+		"khipu receivers children -sort date_created -order desc -max 20")
+	var a apiFlags
+	addAPIFlags(fs, &a, true)
+	var p khipuv3.ReceiverChildrenParams
+	fs.IntVar(&p.Offset, "offset", 0, "how many accounts to skip, e.g. 20 for the second page of -max 20")
+	fs.IntVar(&p.Max, "max", 0, "the most accounts to list, e.g. 20 (default: Khipu's)")
+	fs.StringVar(&p.Sort, "sort", "", "what to sort by: id, name or date_created, e.g. name (default: Khipu's)")
+	fs.StringVar(&p.Order, "order", "", "asc or desc, e.g. desc (default: Khipu's)")
+	if _, err := c.parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	if err := v3Only(name, &a); err != nil {
+		return err
+	}
+	cn, err := c.connect(&a)
+	if err != nil {
+		return err
+	}
+	page, err := cn.v3.Receivers.Children(c.ctx, &p)
+	if err != nil {
+		return err
+	}
+	if a.json {
+		return c.printJSON(cn)
+	}
+	if len(page.Receivers) > 0 {
+		rows := make([][]string, len(page.Receivers))
+		for i, r := range page.Receivers {
+			rows[i] = []string{r.ID, r.Name, formatTime(r.DateCreated), strconv.FormatBool(r.Disabled), strconv.FormatBool(r.CanCollect)}
+		}
+		if err := table(c.stdout, []string{"ID", "NAME", "DATE_CREATED", "DISABLED", "CAN_COLLECT"}, rows); err != nil {
+			return err
+		}
+	}
+	_, err = fmt.Fprintln(c.stdout, "total: "+pageNote(p.Offset, len(page.Receivers), page.Total))
+	return err
+}
+
+// pageNote is the total of a page of n accounts listed from offset, and
+// which of them the page holds when it does not hold them all.
+func pageNote(offset, n, total int) string {
+	first, last := offset+1, offset+n
+	switch {
+	case n == 0 && offset > 0:
+		return fmt.Sprintf("%d (none from -offset %d)", total, offset)
+	case n == 0 || first == 1 && last == total:
+		return strconv.Itoa(total)
+	case last < total:
+		return fmt.Sprintf("%d (%d to %d listed; -offset %d for the next page)", total, first, last, last)
+	}
+	return fmt.Sprintf("%d (%d to %d listed)", total, first, last)
 }

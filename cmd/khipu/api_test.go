@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -401,4 +403,80 @@ func TestPageNote(t *testing.T) {
 	} {
 		assert.Equal(t, c.want, pageNote(c.offset, c.n, c.total), "%+v", c)
 	}
+}
+
+// paymentFromV2 copies every field of khipuv3.Payment from API v2's
+// payment, where v2 has it: a field added to both models and forgotten
+// there fails here.
+func TestPaymentFromV2CopiesEveryField(t *testing.T) {
+	var v2 khipu.Payment
+	in := reflect.ValueOf(&v2).Elem()
+	for i := range in.NumField() {
+		f := in.Field(i)
+		switch v := f.Addr().Interface().(type) {
+		case *khipu.Amount:
+			*v = khipu.NewAmount(int64(i + 1))
+		case *time.Time:
+			*v = testNow.Add(time.Duration(i) * time.Hour)
+		case *[]string:
+			*v = []string{in.Type().Field(i).Name}
+		case *bool:
+			*v = true
+		case *json.RawMessage:
+			*v = json.RawMessage(`{}`)
+		default:
+			require.Equal(t, reflect.String, f.Kind(), "a value for %s", in.Type().Field(i).Name)
+			f.SetString(in.Type().Field(i).Name)
+		}
+	}
+	v3 := reflect.ValueOf(paymentFromV2(&v2)).Elem()
+	for i := range v3.NumField() {
+		name := v3.Type().Field(i).Name
+		if name == "Raw" {
+			assert.Empty(t, v3.Field(i).Interface(), "Raw is v2's body, left out")
+			continue
+		}
+		from := in.FieldByName(name)
+		if assert.True(t, from.IsValid(), "API v2's payment has %s", name) {
+			assert.Equal(t, from.Interface(), v3.Field(i).Interface(), name)
+		}
+	}
+}
+
+// receivers create has a flag for every parameter, named after its JSON
+// name with dashes, and sends every one given, with either API.
+func TestReceiversCreateSendsEveryFlag(t *testing.T) {
+	srv := newKhipu(t)
+	typ := reflect.TypeFor[khipuv3.ReceiverCreateParams]()
+	args := []string{"receivers", "create", "-show-credentials"}
+	want := map[string]string{}
+	for i := range typ.NumField() {
+		tag, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+		value := "value of " + tag
+		switch {
+		case strings.HasSuffix(tag, "email"):
+			value = strings.ReplaceAll(tag, "_", "-") + "@shop.example"
+		case strings.HasSuffix(tag, "url"):
+			value = "https://shop.example/" + tag
+		case tag == "country_code":
+			value = "CL"
+		case tag == "bank_account_bank_id":
+			value = "Bawdf"
+		}
+		want[tag] = value
+		args = append(args, "-"+strings.ReplaceAll(tag, "_", "-"), value)
+	}
+	require.Len(t, want, 21)
+
+	ok(t, env(srv), "", args...)
+	var body map[string]string
+	require.NoError(t, json.Unmarshal(lastRequest(t, srv).Body, &body))
+	assert.Equal(t, want, body, "API v3: every flag in the JSON body")
+
+	ok(t, env(srv), "", append(args, "-api", "v2")...)
+	form := map[string]string{}
+	for k, v := range lastRequest(t, srv).Params {
+		form[k] = strings.Join(v, ",")
+	}
+	assert.Equal(t, want, form, "API v2: every flag in the form")
 }

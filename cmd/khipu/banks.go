@@ -7,19 +7,6 @@ import (
 	"github.com/khipu-go/khipu/khipuv3"
 )
 
-// bank is a bank as the summaries show it, from either API.
-type bank struct {
-	id, name, minAmount, kind, parent, message string
-}
-
-func bankFromV2(b khipu.Bank) bank {
-	return bank{b.BankID, b.Name, b.MinAmount.String(), b.Type, b.Parent, b.Message}
-}
-
-func bankFromV3(b khipuv3.Bank) bank {
-	return bank{b.BankID, b.Name, b.MinAmount.String(), b.Type, b.Parent, b.Message}
-}
-
 func runBanks(c *cli, name string, args []string) error {
 	fs := c.newFlags(name, "", `
 Lists the banks that can pay the collection account: their id (what
@@ -36,23 +23,19 @@ answer (an AuthorizationError for a wrong key).`, "khipu banks -api v2")
 	if err != nil {
 		return err
 	}
-	var banks []bank
+	var banks []khipuv3.Bank
 	if cn.v2 != nil {
 		list, err := cn.v2.Banks.List(c.ctx)
 		if err != nil {
 			return err
 		}
 		for _, b := range list {
-			banks = append(banks, bankFromV2(b))
+			// API v2's bank has v3's fields: a conversion, which stops
+			// compiling the day the two differ.
+			banks = append(banks, khipuv3.Bank(b))
 		}
-	} else {
-		list, err := cn.v3.Banks.List(c.ctx)
-		if err != nil {
-			return err
-		}
-		for _, b := range list {
-			banks = append(banks, bankFromV3(b))
-		}
+	} else if banks, err = cn.v3.Banks.List(c.ctx); err != nil {
+		return err
 	}
 	if a.json {
 		return c.printJSON(cn)
@@ -63,7 +46,7 @@ answer (an AuthorizationError for a wrong key).`, "khipu banks -api v2")
 	}
 	rows := make([][]string, len(banks))
 	for i, b := range banks {
-		rows[i] = []string{b.id, b.name, b.minAmount, b.kind, b.parent, b.message}
+		rows[i] = []string{b.BankID, b.Name, b.MinAmount.String(), b.Type, b.Parent, b.Message}
 	}
 	return table(c.stdout, []string{"BANK_ID", "NAME", "MIN_AMOUNT", "TYPE", "PARENT", "MESSAGE"}, rows)
 }
@@ -90,31 +73,26 @@ the receiver id, KHIPU_RECEIVER_ID): the ids payments create
 	if merchant == "" {
 		return usageErrorf("%s: which account? give MERCHANT_ID, or set KHIPU_RECEIVER_ID", fs.Name())
 	}
-	// Each API's list, by field names: the two need not be one type.
-	var rows [][]string
+	// Both APIs answer with khipu.PaymentMethod.
+	var methods []khipu.PaymentMethod
 	if cn.v2 != nil {
-		methods, err := cn.v2.PaymentMethods.List(c.ctx, merchant)
-		if err != nil {
-			return err
-		}
-		for _, m := range methods {
-			rows = append(rows, []string{m.ID, m.Name})
-		}
+		methods, err = cn.v2.PaymentMethods.List(c.ctx, merchant)
 	} else {
-		methods, err := cn.v3.PaymentMethods.List(c.ctx, merchant)
-		if err != nil {
-			return err
-		}
-		for _, m := range methods {
-			rows = append(rows, []string{m.ID, m.Name})
-		}
+		methods, err = cn.v3.PaymentMethods.List(c.ctx, merchant)
+	}
+	if err != nil {
+		return err
 	}
 	if a.json {
 		return c.printJSON(cn)
 	}
-	if len(rows) == 0 {
+	if len(methods) == 0 {
 		_, err := fmt.Fprintln(c.stdout, "no payment methods")
 		return err
+	}
+	rows := make([][]string, len(methods))
+	for i, m := range methods {
+		rows[i] = []string{m.ID, m.Name}
 	}
 	return table(c.stdout, []string{"ID", "NAME"}, rows)
 }

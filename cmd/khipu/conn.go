@@ -97,12 +97,13 @@ func (c *cli) connect(a *apiFlags) (*conn, error) {
 	return &conn{v3: client, capture: cp}, nil
 }
 
-// v3Only refuses -api v2 for a command API v2 does not have.
-func v3Only(name string, a *apiFlags) error {
+// connectV3 is connect for a command API v2 does not have: it refuses
+// -api v2.
+func (c *cli) connectV3(name string, a *apiFlags) (*conn, error) {
 	if a.api == "v2" {
-		return usageErrorf("%s is a call of API v3 only: leave out -api v2", name)
+		return nil, usageErrorf("%s is a call of API v3 only: leave out -api v2", name)
 	}
-	return nil
+	return c.connect(a)
 }
 
 // v2BaseURL is base as API v2's base URL: a URL with no path is a server's

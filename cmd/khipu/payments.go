@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"strconv"
@@ -10,48 +11,24 @@ import (
 	"github.com/khipu-go/khipu/khipuv3"
 )
 
-// payment is a payment as the summaries and notify send use it, from
-// either API. It is filled field by field from each API's model, so that
-// nothing here depends on the two models being one type.
-type payment struct {
-	PaymentID, PaymentURL, SimplifiedTransferURL, TransferURL, AppURL string
-	ReceiverID, Subject, Currency, Body, Custom, TransactionID        string
-	Amount, Discount                                                  khipu.Amount
-	Status                                                            khipu.PaymentStatus
-	StatusDetail                                                      khipu.StatusDetail
-	ReceiptURL, ReturnURL, CancelURL, NotifyURL, NotifyAPIVersion     string
-	Bank, BankID, PayerName, PayerEmail, PersonalIdentifier           string
-	BankAccountNumber, ResponsibleUserEmail, FundsSource              string
-	PaymentMethod                                                     khipu.PaymentMethodID
-	OutOfDateConciliation                                             bool
-	ConciliationDate, ExpiresDate                                     time.Time
-}
-
-func paymentFromV2(p *khipu.Payment) *payment {
-	return &payment{
+// paymentFromV2 is an API v2 payment as khipuv3's model, which payments get
+// prints and notify send -payment sends, whichever API fetched it: v3's
+// fields are v2's but webpay_url, which neither uses. Raw, v2's body, is
+// left empty: -json prints the body itself.
+func paymentFromV2(p *khipu.Payment) *khipuv3.Payment {
+	return &khipuv3.Payment{
 		PaymentID: p.PaymentID, PaymentURL: p.PaymentURL, SimplifiedTransferURL: p.SimplifiedTransferURL,
-		TransferURL: p.TransferURL, AppURL: p.AppURL, ReceiverID: p.ReceiverID, Subject: p.Subject,
-		Currency: p.Currency, Body: p.Body, Custom: p.Custom, TransactionID: p.TransactionID,
-		Amount: p.Amount, Discount: p.Discount, Status: p.Status, StatusDetail: p.StatusDetail,
-		ReceiptURL: p.ReceiptURL, ReturnURL: p.ReturnURL, CancelURL: p.CancelURL, NotifyURL: p.NotifyURL,
-		NotifyAPIVersion: p.NotifyAPIVersion, Bank: p.Bank, BankID: p.BankID, PayerName: p.PayerName,
-		PayerEmail: p.PayerEmail, PersonalIdentifier: p.PersonalIdentifier, BankAccountNumber: p.BankAccountNumber,
-		ResponsibleUserEmail: p.ResponsibleUserEmail, FundsSource: p.FundsSource, PaymentMethod: p.PaymentMethod,
-		OutOfDateConciliation: p.OutOfDateConciliation, ConciliationDate: p.ConciliationDate, ExpiresDate: p.ExpiresDate,
-	}
-}
-
-func paymentFromV3(p *khipuv3.Payment) *payment {
-	return &payment{
-		PaymentID: p.PaymentID, PaymentURL: p.PaymentURL, SimplifiedTransferURL: p.SimplifiedTransferURL,
-		TransferURL: p.TransferURL, AppURL: p.AppURL, ReceiverID: p.ReceiverID, Subject: p.Subject,
-		Currency: p.Currency, Body: p.Body, Custom: p.Custom, TransactionID: p.TransactionID,
-		Amount: p.Amount, Discount: p.Discount, Status: p.Status, StatusDetail: p.StatusDetail,
-		ReceiptURL: p.ReceiptURL, ReturnURL: p.ReturnURL, CancelURL: p.CancelURL, NotifyURL: p.NotifyURL,
-		NotifyAPIVersion: p.NotifyAPIVersion, Bank: p.Bank, BankID: p.BankID, PayerName: p.PayerName,
-		PayerEmail: p.PayerEmail, PersonalIdentifier: p.PersonalIdentifier, BankAccountNumber: p.BankAccountNumber,
-		ResponsibleUserEmail: p.ResponsibleUserEmail, FundsSource: p.FundsSource, PaymentMethod: p.PaymentMethod,
-		OutOfDateConciliation: p.OutOfDateConciliation, ConciliationDate: p.ConciliationDate, ExpiresDate: p.ExpiresDate,
+		TransferURL: p.TransferURL, AppURL: p.AppURL, ReadyForTerminal: p.ReadyForTerminal,
+		NotificationToken: p.NotificationToken, ReceiverID: p.ReceiverID, ConciliationDate: p.ConciliationDate,
+		Subject: p.Subject, Amount: p.Amount, Currency: p.Currency, Status: p.Status, StatusDetail: p.StatusDetail,
+		Body: p.Body, PictureURL: p.PictureURL, ReceiptURL: p.ReceiptURL, ReturnURL: p.ReturnURL,
+		CancelURL: p.CancelURL, NotifyURL: p.NotifyURL, NotifyAPIVersion: p.NotifyAPIVersion,
+		ExpiresDate: p.ExpiresDate, AttachmentURLs: p.AttachmentURLs, Bank: p.Bank, BankID: p.BankID,
+		PayerName: p.PayerName, PayerEmail: p.PayerEmail, PersonalIdentifier: p.PersonalIdentifier,
+		BankAccountNumber: p.BankAccountNumber, OutOfDateConciliation: p.OutOfDateConciliation,
+		TransactionID: p.TransactionID, Custom: p.Custom, ResponsibleUserEmail: p.ResponsibleUserEmail,
+		SendReminders: p.SendReminders, SendEmail: p.SendEmail, PaymentMethod: p.PaymentMethod,
+		FundsSource: p.FundsSource, Discount: p.Discount,
 	}
 }
 
@@ -63,8 +40,8 @@ func money(a khipu.Amount, currency string) string {
 	return a.String() + " " + currency
 }
 
-// summary is the payment as payments get prints it.
-func (p *payment) summary() *summary {
+// paymentSummary is the payment as payments get prints it.
+func paymentSummary(p *khipuv3.Payment) *summary {
 	var s summary
 	s.always("payment_id", p.PaymentID)
 	status := string(p.Status)
@@ -108,7 +85,7 @@ func (p *payment) summary() *summary {
 }
 
 // getPayment fetches a payment with whichever client cn has.
-func (c *cli) getPayment(cn *conn, id string) (*payment, error) {
+func (c *cli) getPayment(cn *conn, id string) (*khipuv3.Payment, error) {
 	if cn.v2 != nil {
 		p, err := cn.v2.Payments.Get(c.ctx, id)
 		if err != nil {
@@ -116,11 +93,7 @@ func (c *cli) getPayment(cn *conn, id string) (*payment, error) {
 		}
 		return paymentFromV2(p), nil
 	}
-	p, err := cn.v3.Payments.Get(c.ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return paymentFromV3(p), nil
+	return cn.v3.Payments.Get(c.ctx, id)
 }
 
 // createFlags are the parameters of payments create, one flag per field,
@@ -261,7 +234,7 @@ status "done" means the money has arrived.`, "khipu payments get -json gqzdy6chj
 	if a.json {
 		return c.printJSON(cn)
 	}
-	return p.summary().write(c.stdout)
+	return paymentSummary(p).write(c.stdout)
 }
 
 // printSuccess prints the answer of a payments command that answers with
@@ -275,38 +248,26 @@ func (c *cli) printSuccess(cn *conn, a *apiFlags, s *summary, success *khipu.Suc
 }
 
 func runPaymentsDelete(c *cli, name string, args []string) error {
-	fs := c.newFlags(name, "PAYMENT_ID", `
+	return c.paymentCall(name, args, `
 Deletes the payment PAYMENT_ID, which must still be pending: its URLs stop
-working. It cannot be undone.`, "khipu payments delete gqzdy6chjne9")
-	var a apiFlags
-	addAPIFlags(fs, &a, true)
-	rest, err := c.parse(fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	cn, err := c.connect(&a)
-	if err != nil {
-		return err
-	}
-	var success *khipu.Success
-	if cn.v2 != nil {
-		success, err = cn.v2.Payments.Delete(c.ctx, rest[0])
-	} else {
-		success, err = cn.v3.Payments.Delete(c.ctx, rest[0])
-	}
-	if err != nil {
-		return err
-	}
-	var s summary
-	s.always("payment_id", rest[0])
-	s.always("deleted", "yes")
-	return c.printSuccess(cn, &a, &s, success)
+working. It cannot be undone.`, "khipu payments delete gqzdy6chjne9", "deleted",
+		(*khipu.PaymentsService).Delete, (*khipuv3.PaymentsService).Delete)
 }
 
 func runPaymentsConfirm(c *cli, name string, args []string) error {
-	fs := c.newFlags(name, "PAYMENT_ID", `
+	return c.paymentCall(name, args, `
 Confirms the payment PAYMENT_ID, for accounts that contracted
-confirmation: Khipu then settles it.`, "khipu payments confirm gqzdy6chjne9")
+confirmation: Khipu then settles it.`, "khipu payments confirm gqzdy6chjne9", "confirmed",
+		(*khipu.PaymentsService).Confirm, (*khipuv3.PaymentsService).Confirm)
+}
+
+// paymentCall runs a command that makes one call, v2's or v3's, on the
+// payment PAYMENT_ID and prints "<done>: yes" and Khipu's message.
+func (c *cli) paymentCall(name string, args []string, doc, example, done string,
+	v2 func(*khipu.PaymentsService, context.Context, string) (*khipu.Success, error),
+	v3 func(*khipuv3.PaymentsService, context.Context, string) (*khipu.Success, error),
+) error {
+	fs := c.newFlags(name, "PAYMENT_ID", doc, example)
 	var a apiFlags
 	addAPIFlags(fs, &a, true)
 	rest, err := c.parse(fs, args, 1, 1)
@@ -319,16 +280,16 @@ confirmation: Khipu then settles it.`, "khipu payments confirm gqzdy6chjne9")
 	}
 	var success *khipu.Success
 	if cn.v2 != nil {
-		success, err = cn.v2.Payments.Confirm(c.ctx, rest[0])
+		success, err = v2(cn.v2.Payments, c.ctx, rest[0])
 	} else {
-		success, err = cn.v3.Payments.Confirm(c.ctx, rest[0])
+		success, err = v3(cn.v3.Payments, c.ctx, rest[0])
 	}
 	if err != nil {
 		return err
 	}
 	var s summary
 	s.always("payment_id", rest[0])
-	s.always("confirmed", "yes")
+	s.always(done, "yes")
 	return c.printSuccess(cn, &a, &s, success)
 }
 
@@ -396,10 +357,7 @@ and the limits that apply (API v3). All four flags are required.`,
 	if _, err := c.parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	if err := v3Only(name, &a); err != nil {
-		return err
-	}
-	cn, err := c.connect(&a)
+	cn, err := c.connectV3(name, &a)
 	if err != nil {
 		return err
 	}

@@ -30,10 +30,7 @@ with their bank. Every flag but -service-reference, -image-url and
 	if _, err := c.parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	if err := v3Only(name, &a); err != nil {
-		return err
-	}
-	cn, err := c.connect(&a)
+	cn, err := c.connectV3(name, &a)
 	if err != nil {
 		return err
 	}
@@ -62,10 +59,7 @@ customer, not yet enabled by the bank) or ENABLED (it can be charged).`,
 	if err != nil {
 		return err
 	}
-	if err := v3Only(name, &a); err != nil {
-		return err
-	}
-	cn, err := c.connect(&a)
+	cn, err := c.connectV3(name, &a)
 	if err != nil {
 		return err
 	}
@@ -109,10 +103,7 @@ if the network fails, look for its payment before charging again.`,
 	if _, err := c.parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	if err := v3Only(name, &a); err != nil {
-		return err
-	}
-	cn, err := c.connect(&a)
+	cn, err := c.connectV3(name, &a)
 	if err != nil {
 		return err
 	}

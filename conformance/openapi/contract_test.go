@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -65,6 +66,9 @@ func loadContract(t testing.TB, apiKey string) *contract {
 		t.Fatalf("%s: no schema receiver-post-receiver-2", specFile)
 	}
 	created.Value.Properties["api_key"] = openapi3.NewStringSchema().NewRef()
+	// And an operation: GET /v3/receivers/children, with which an
+	// integrator lists its collection accounts a page at a time.
+	doc.Paths.Set("/v3/receivers/children", &openapi3.PathItem{Get: receiverChildren()})
 	// The examples are not checked: the generator that re-serialised the
 	// document wrote some unquoted, so YAML reads them as other types than
 	// their schemas' (bank_account_number 001120490689 as a number,
@@ -96,6 +100,56 @@ func loadContract(t testing.TB, apiKey string) *contract {
 		return "/" + strings.Join(err.JSONPointer(), "/") + ": " + err.Reason
 	})
 	return &contract{doc: doc, router: router, opts: opts}
+}
+
+// operationsNotInTheCopy are the operations that Khipu's current reference
+// lists and the copy lacks, which loadContract adds to the document: the
+// client generated from the copy (package khipuapi) has no method for them.
+var operationsNotInTheCopy = []string{"getReceiverChildren"}
+
+// receiverChildren is GET /v3/receivers/children as Khipu's current
+// reference (2026) lists it, which the copy lacks (testdata/SOURCES.md; the
+// project's spec/khipu-api-v3.md, endpoint 10): four optional query
+// parameters, offset and max whole numbers, sort one of id, name and
+// date_created, order asc or desc; a 200 answer {"receivers": [{"id":
+// integer, "name": string, "date_created": date-time, "disabled": boolean,
+// "can_collect": boolean}], "total": integer}; and 400, 401, 403, 404 and
+// 500 as every operation of the document has them. Two things are this
+// module's, as the reference's are not recorded here: the operationId,
+// named as the document names the others (getBanks, postReceiver), and the
+// required lists: every field of the answer is required, as the document
+// requires every field of its other answers but a few optional ones
+// (logo_url).
+func receiverChildren() *openapi3.Operation {
+	query := func(name string, schema *openapi3.Schema) *openapi3.ParameterRef {
+		return &openapi3.ParameterRef{Value: openapi3.NewQueryParameter(name).WithSchema(schema)}
+	}
+	child := openapi3.NewObjectSchema().
+		WithProperty("id", openapi3.NewIntegerSchema()).
+		WithProperty("name", openapi3.NewStringSchema()).
+		WithProperty("date_created", openapi3.NewDateTimeSchema()).
+		WithProperty("disabled", openapi3.NewBoolSchema()).
+		WithProperty("can_collect", openapi3.NewBoolSchema()).
+		WithRequired([]string{"can_collect", "date_created", "disabled", "id", "name"})
+	answer := openapi3.NewObjectSchema().
+		WithProperty("receivers", openapi3.NewArraySchema().WithItems(child)).
+		WithProperty("total", openapi3.NewIntegerSchema()).
+		WithRequired([]string{"receivers", "total"})
+	responses := openapi3.NewResponses(openapi3.WithStatus(http.StatusOK,
+		&openapi3.ResponseRef{Value: openapi3.NewResponse().WithDescription("").WithJSONSchema(answer)}))
+	for _, status := range []int{400, 401, 403, 404, 500} {
+		responses.Set(strconv.Itoa(status), &openapi3.ResponseRef{Value: openapi3.NewResponse().WithDescription("")})
+	}
+	return &openapi3.Operation{
+		OperationID: "getReceiverChildren",
+		Parameters: openapi3.Parameters{
+			query("offset", openapi3.NewIntegerSchema()),
+			query("max", openapi3.NewIntegerSchema()),
+			query("sort", openapi3.NewStringSchema().WithEnum("id", "name", "date_created")),
+			query("order", openapi3.NewStringSchema().WithEnum("asc", "desc")),
+		},
+		Responses: responses,
+	}
 }
 
 // operations are the operationIds of the document, sorted.

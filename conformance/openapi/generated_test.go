@@ -119,7 +119,10 @@ func TestAGeneratedClientReadsEveryAnswerButTheListedDeviations(t *testing.T) {
 		}
 	}
 	slices.Sort(ops)
-	assert.Equal(t, h.contract.operations(), ops, "every operation of the document")
+	// The client was generated from the copy, which lacks the operations
+	// loadContract adds: TestKhipuv3AndKhiputestConform drives those.
+	want := slices.DeleteFunc(h.contract.operations(), func(op string) bool { return slices.Contains(operationsNotInTheCopy, op) })
+	assert.Equal(t, want, ops, "every operation of the copy the client was generated from")
 }
 
 // reads checks how the generated client read the answer of x, given err,

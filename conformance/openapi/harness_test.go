@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"testing"
 
@@ -37,8 +38,9 @@ type harness struct {
 // exchange is one request through the proxy and its answer.
 type exchange struct {
 	method, path string
-	operation    string // the document's operationId; "" for none
-	request      []byte // the request body
+	query        url.Values // the request's query
+	operation    string     // the document's operationId; "" for none
+	request      []byte     // the request body
 	status       int
 	answer       []byte
 	undone       []string // the names of the listed deviations the answer carried
@@ -60,7 +62,7 @@ func newHarness(t *testing.T, opts ...khiputest.ServerOption) *harness {
 }
 
 func (h *harness) serve(w http.ResponseWriter, r *http.Request) {
-	x := exchange{method: r.Method, path: r.URL.Path}
+	x := exchange{method: r.Method, path: r.URL.Path, query: r.URL.Query()}
 	defer func() {
 		h.mu.Lock()
 		h.log = append(h.log, x)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -164,10 +165,18 @@ func TestKhipuv3AndKhiputestConform(t *testing.T) {
 			BankAccountName: "Cuenta libros", BankAccountNumber: "00347909823",
 			NotifyURL: "https://shop.example/account/notify", RenditionURL: "https://shop.example/account/rendition",
 		}
-		_, err := client.Receivers.Create(ctx, &every)
+		created, err := client.Receivers.Create(ctx, &every)
 		require.NoError(t, err)
 		x := h.one(t, "postReceiver", http.StatusOK)
 		assertEverySent(t, h.contract, "receiver-post-receiver", x.request)
+		// The answer's api_key, which the reference lists and the copy
+		// lacks (loadContract adds it), is read.
+		var answer struct {
+			APIKey string `json:"api_key"`
+		}
+		require.NoError(t, json.Unmarshal(x.answer, &answer))
+		require.NotEmpty(t, answer.APIKey, "khiputest sends the new account's API key")
+		assert.Equal(t, answer.APIKey, created.APIKey)
 
 		required := every
 		required.BankAccountBankID, required.BankAccountIdentifier, required.BankAccountName = "", "", ""
@@ -176,6 +185,27 @@ func TestKhipuv3AndKhiputestConform(t *testing.T) {
 		require.NoError(t, err)
 		x = h.one(t, "postReceiver", http.StatusOK)
 		assert.Equal(t, h.contract.schema(t, "receiver-post-receiver").Required, keys(t, x.request))
+	})
+
+	t.Run("receivers' children, with no parameter and with every one", func(t *testing.T) {
+		// The receivers created above are the integrator's children.
+		all, err := client.Receivers.Children(ctx, nil)
+		require.NoError(t, err)
+		x := h.one(t, "getReceiverChildren", http.StatusOK)
+		assert.Empty(t, x.query, "nil parameters send none")
+		require.Len(t, all.Receivers, 2)
+		assert.Equal(t, 2, all.Total)
+		for _, sort := range []string{"id", "name", "date_created"} {
+			for _, order := range []string{"asc", "desc"} {
+				p := &khipuv3.ReceiverChildrenParams{Offset: 1, Max: 1, Sort: sort, Order: order}
+				page, err := client.Receivers.Children(ctx, p)
+				require.NoError(t, err)
+				x := h.one(t, "getReceiverChildren", http.StatusOK)
+				assert.Equal(t, url.Values{"offset": {"1"}, "max": {"1"}, "sort": {sort}, "order": {order}}, x.query)
+				assert.Len(t, page.Receivers, 1, "%s %s", sort, order)
+				assert.Equal(t, 2, page.Total)
+			}
+		}
 	})
 
 	t.Run("a payment made by an automatic-payment charge", func(t *testing.T) {

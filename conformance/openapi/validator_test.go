@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -73,7 +74,13 @@ func TestRequestsAreChecked(t *testing.T) {
 		{"banks", http.MethodGet, "/v3/banks", apiKey, "", ""},
 		{"no API key", http.MethodGet, "/v3/banks", "", "", "no valid x-api-key header"},
 		{"another API key", http.MethodGet, "/v3/banks", "not-the-key", "", "no valid x-api-key header"},
-		{"an operation the document lacks", http.MethodGet, "/v3/receivers/children", apiKey, "", "is no operation of the document"},
+		{"an operation the document lacks", http.MethodPost, "/v1/automatic-payment/subscription", apiKey, `{}`, "is no operation of the document"},
+		{"receivers' children, added to the copy", http.MethodGet, "/v3/receivers/children", apiKey, "", ""},
+		{"receivers' children, with every parameter", http.MethodGet, "/v3/receivers/children?offset=20&max=10&sort=date_created&order=desc", apiKey, "", ""},
+		{"receivers' children, a sort the reference does not list", http.MethodGet, "/v3/receivers/children?sort=size", apiKey, "", "value must be one of 'id', 'name', 'date_created'"},
+		{"receivers' children, an order the reference does not list", http.MethodGet, "/v3/receivers/children?order=up", apiKey, "", "value must be one of 'asc', 'desc'"},
+		{"receivers' children, an offset that is no whole number", http.MethodGet, "/v3/receivers/children?offset=1.5", apiKey, "", `parameter "offset" in query has an error`},
+		{"receivers' children, a max that is no number", http.MethodGet, "/v3/receivers/children?max=ten", apiKey, "", `parameter "max" in query has an error`},
 		{"a body where the document has none", http.MethodPost, "/v3/payments/abc/confirm", apiKey, `{}`, "request body"},
 		{"a payment without subject", http.MethodPost, "/v3/payments", apiKey, `{"amount": 1000, "currency": "CLP"}`, "missing property 'subject'"},
 		{"a currency the document does not list", http.MethodPost, "/v3/payments", apiKey, `{"amount": 1000, "currency": "GBP", "subject": "x"}`, "at '/currency': value must be one of"},
@@ -98,4 +105,56 @@ func TestRequestsAreChecked(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The answers of GET /v3/receivers/children, which loadContract adds to the
+// copy, are checked as the document's own operations' answers are.
+func TestReceiverChildrenAnswersAreChecked(t *testing.T) {
+	c := loadContract(t, "")
+	child := `{"id": 100001, "name": "Tienda Ana SpA", "date_created": "2026-03-09T02:22:27.266Z", "disabled": false, "can_collect": true}`
+	for _, tt := range []struct {
+		name, body string
+		refused    string // what the error says; "" for an answer accepted
+	}{
+		{"the reference's shape", `{"receivers": [` + child + `], "total": 1}`, ""},
+		{"no accounts", `{"receivers": [], "total": 0}`, ""},
+		{"an id as a string", `{"receivers": [` + strings.Replace(child, "100001", `"100001"`, 1) + `], "total": 1}`, "at '/receivers/0/id': got string, want integer"},
+		{"a date that is no date-time", `{"receivers": [` + strings.Replace(child, "2026-03-09T02:22:27.266Z", "2026-03-09 02:22", 1) + `], "total": 1}`, "at '/receivers/0/date_created'"},
+		{"can_collect absent", `{"receivers": [` + strings.Replace(child, `, "can_collect": true`, "", 1) + `], "total": 1}`, "missing property 'can_collect'"},
+		{"no total", `{"receivers": []}`, "missing property 'total'"},
+		{"a total as a string", `{"receivers": [], "total": "1"}`, "at '/total': got string, want integer"},
+		{"a field the reference does not list", `{"receivers": [` + strings.Replace(child, `"disabled"`, `"secret": "s", "disabled"`, 1) + `], "total": 1}`, "field receivers.secret is not in the document"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.checkBody(context.Background(), http.MethodGet, "/v3/receivers/children", []byte(tt.body), all)
+			if tt.refused == "" {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorContains(t, err, tt.refused)
+			}
+		})
+	}
+}
+
+// What loadContract adds to the copy is what the copy lacks, and the copy
+// is read as it is: it is never edited to add them.
+func TestTheAmendmentsAreWhatTheCopyLacks(t *testing.T) {
+	copied, err := openapi3.NewLoader().LoadFromFile(specFile)
+	require.NoError(t, err)
+	amended := loadContract(t, "").doc
+	assert.Nil(t, copied.Paths.Find("/v3/receivers/children"), "the copy lacks GET /v3/receivers/children")
+	assert.NotNil(t, amended.Paths.Find("/v3/receivers/children"))
+	assert.NotContains(t, copied.Components.Schemas["receiver-post-receiver-2"].Value.Properties, "api_key")
+	assert.Contains(t, amended.Components.Schemas["receiver-post-receiver-2"].Value.Properties, "api_key")
+
+	var inCopy []string
+	for _, path := range copied.Paths.Map() {
+		for _, op := range path.Operations() {
+			inCopy = append(inCopy, op.OperationID)
+		}
+	}
+	for _, op := range operationsNotInTheCopy {
+		assert.NotContains(t, inCopy, op)
+	}
+	assert.Len(t, amended.Paths.Map(), len(copied.Paths.Map())+len(operationsNotInTheCopy))
 }

@@ -19,12 +19,13 @@ const ControlPath = "/khiputest/"
 // FailNext and Requests do, for tests written in languages that cannot call
 // Go. Bodies are JSON, in and out:
 //
-//	POST /khiputest/payments/{id}/pay             as Pay
+//	POST /khiputest/payments/{id}/pay             as Pay; with {"notify": false}, as PayWithoutNotifying
 //	POST /khiputest/payments/{id}/notify          as Notify
 //	POST /khiputest/payments/{id}/status          as SetStatus: {"status": "done", "status_detail": "reversed"}
 //	POST /khiputest/subscriptions/{id}/authorize  as AuthorizeSubscription
 //	POST /khiputest/fail-next                     as FailNext: {"endpoint": "POST /payments", "status": 503, "times": 1}
 //	GET  /khiputest/requests                      as Requests
+//	POST /khiputest/clock                         moves the server's clock: {"advance": "90m"}
 //
 // The payment routes answer 200 with the payment's payment_id, status and
 // status_detail; pay and notify add, for a payment with a notify_url, its
@@ -37,6 +38,10 @@ const ControlPath = "/khiputest/"
 // authorize answers the subscription's subscription_id, status (ENABLED)
 // and notify_url, and, when the shop did not answer its status callback
 // with a 2xx, callback_status (0 for no answer) and callback_error.
+// pay with {"notify": false} answers no notify_status: nothing was sent.
+// clock moves the server's clock forward by a Go duration, on top of
+// WithClock's, and answers {"now": "<RFC 3339>"}: payments past their
+// expires_date can no longer be paid (see controlClock).
 //
 // A payment or subscription that does not exist is a 404, an action it is
 // not in a state for (paying a paid payment, notifying a pending one,
@@ -53,12 +58,13 @@ func (s *Server) ControlHandler() http.Handler {
 		method, path string
 		handler      http.HandlerFunc
 	}{
-		{http.MethodPost, "payments/{id}/pay", s.controlPayment(s.Pay)},
+		{http.MethodPost, "payments/{id}/pay", s.controlPay},
 		{http.MethodPost, "payments/{id}/notify", s.controlPayment(s.Notify)},
 		{http.MethodPost, "payments/{id}/status", s.controlStatus},
 		{http.MethodPost, "subscriptions/{id}/authorize", s.controlAuthorize},
 		{http.MethodPost, "fail-next", s.controlFailNext},
 		{http.MethodGet, "requests", s.controlRequests},
+		{http.MethodPost, "clock", s.controlClock},
 	}
 	methods := map[string][]string{} // by path: the methods it takes
 	for _, r := range routes {
@@ -79,7 +85,7 @@ func (s *Server) ControlHandler() http.Handler {
 	mux.HandleFunc(ControlPath, func(w http.ResponseWriter, r *http.Request) {
 		controlError(w, http.StatusNotFound, "no route "+r.Method+" "+r.URL.Path+" in the khiputest control API; its routes are "+
 			"POST /khiputest/payments/{id}/pay, /notify and /status, POST /khiputest/subscriptions/{id}/authorize, "+
-			"POST /khiputest/fail-next and GET /khiputest/requests")
+			"POST /khiputest/fail-next, GET /khiputest/requests and POST /khiputest/clock")
 	})
 	return mux
 }

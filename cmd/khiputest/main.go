@@ -8,9 +8,12 @@
 // out) and serves, on one address, Khipu's API v2 under /api/2.0, its API v3
 // under /v3, automatic payments under /v1/automatic-payment, the payment and
 // mandate pages, and a control API under /khiputest/ that does what a Go
-// test does with a khiputest.Server: pay a payment, notify it again, set its
-// status, authorize a subscription, fail the next requests to an endpoint,
-// list the requests received (see khiputest.Server.ControlHandler).
+// test does with a khiputest.Server: pay a payment (or pay it and lose its
+// notification: {"notify": false}), notify it again, set its status,
+// authorize a subscription, fail the next requests to an endpoint, list the
+// requests received, and move the server's clock forward so that payments
+// expire (POST /khiputest/clock, {"advance": "90m"}; see
+// khiputest.Server.ControlHandler).
 // Notifications are sent when a payment is paid, and the control API's
 // answer says how the shop answered.
 //

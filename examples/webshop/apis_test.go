@@ -29,8 +29,8 @@ const (
 )
 
 // newKhipu starts the in-memory Khipu, closed at the end of the test.
-func newKhipu(t *testing.T) *khiputest.Server {
-	srv := khiputest.NewServer(testReceiverID, testSecret)
+func newKhipu(t *testing.T, opts ...khiputest.ServerOption) *khiputest.Server {
+	srv := khiputest.NewServer(testReceiverID, testSecret, opts...)
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -99,7 +99,7 @@ func postgresTestDSN(t *testing.T) string {
 // openStore opens a store on dsn, closed at the end of the test.
 func openStore(t *testing.T, dsn string) *Store {
 	t.Helper()
-	s, err := OpenStore(context.Background(), dsn)
+	s, err := OpenStore(context.Background(), dsn, quiet)
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s

@@ -23,17 +23,32 @@ var migrations embed.FS
 // migrate brings the database's schema up to the newest migration with
 // goose, which records what it applied in its table goose_db_version. One
 // process at a time does it: shop processes starting together wait for the
-// first to finish, then find nothing left to do.
+// first to finish, then find nothing left to do. On PostgreSQL goose takes
+// an advisory lock; SQLite has none, and the shop locks a file of its own
+// (sqliteMigrationLock) before it first connects to the database.
 func migrate(ctx context.Context, db *sql.DB, d dialect, dsn string, log *slog.Logger) error {
 	fsys, err := fs.Sub(migrations, "migrations/"+d.name)
 	if err != nil {
 		return err
 	}
-	locker, err := d.migrationLock(dsn)
-	if err != nil {
-		return err
+	var opts []goose.ProviderOption
+	switch d.name {
+	case "postgres":
+		// Asked again every second, for up to 10 minutes, while another
+		// process holds it.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 600))
+		if err != nil {
+			return err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	case "sqlite":
+		unlock, err := sqliteMigrationLock(ctx, dsn)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 	}
-	provider, err := goose.NewProvider(d.goose, db, fsys, goose.WithSessionLocker(locker))
+	provider, err := goose.NewProvider(d.goose, db, fsys, opts...)
 	if err != nil {
 		return err
 	}
@@ -47,49 +62,29 @@ func migrate(ctx context.Context, db *sql.DB, d dialect, dsn string, log *slog.L
 	return nil
 }
 
-// postgresMigrationLock is PostgreSQL's advisory lock, as goose takes it,
-// held by the connection that migrates. A process that finds it taken asks
-// again every second, for up to 10 minutes.
-func postgresMigrationLock(string) (lock.SessionLocker, error) {
-	return lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 600))
-}
-
-// sqliteMigrationLock is a lock for SQLite, which has no advisory locks:
-// the write lock of a second SQLite file beside the database
-// (webshop.db.migrations-lock), taken by a transaction that writes nothing.
-// The operating system releases it when a process dies, so a shop that
-// crashed while migrating does not leave the database locked.
-type sqliteMigrationLock struct {
-	path string
-	db   *sql.DB
-	tx   *sql.Tx
-}
-
-func newSQLiteMigrationLock(dsn string) (lock.SessionLocker, error) {
+// sqliteMigrationLock takes a lock for migrating the SQLite database dsn
+// names, waiting up to a minute for it, and returns how to release it.
+// SQLite has no advisory locks: the lock is the write lock of a second
+// SQLite file beside the database (webshop.db.migrations-lock), taken by a
+// transaction that writes nothing. The operating system releases it when a
+// process dies, so a shop that crashed while migrating leaves nothing
+// locked. It is taken before the process first connects to the database:
+// a new database's first connections switch it to WAL, which processes
+// doing it at once could fail at.
+func sqliteMigrationLock(ctx context.Context, dsn string) (unlock func(), err error) {
 	path, _, _ := strings.Cut(dsn, "?")
-	return &sqliteMigrationLock{path: strings.TrimPrefix(path, "file:") + ".migrations-lock"}, nil
-}
-
-// SessionLock waits up to a minute for the lock.
-func (l *sqliteMigrationLock) SessionLock(ctx context.Context, _ *sql.Conn) error {
-	db, err := sql.Open("sqlite", l.path+"?_pragma=busy_timeout(60000)&_txlock=immediate")
+	path = strings.TrimPrefix(path, "file:") + ".migrations-lock"
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(60000)&_txlock=immediate")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tx, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the file's write lock
 	if err != nil {
 		db.Close()
-		return fmt.Errorf("taking the migration lock %s: %w", l.path, err)
+		return nil, fmt.Errorf("taking the migration lock %s: %w", path, err)
 	}
-	l.db, l.tx = db, tx
-	return nil
-}
-
-// SessionUnlock releases the lock.
-func (l *sqliteMigrationLock) SessionUnlock(context.Context, *sql.Conn) error {
-	err := l.tx.Rollback()
-	if cerr := l.db.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return func() {
+		_ = tx.Rollback() // nothing was written
+		db.Close()
+	}, nil
 }

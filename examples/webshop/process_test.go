@@ -15,6 +15,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -139,10 +140,24 @@ func (p *shopProcess) stop(t *testing.T) {
 // and its stderr is drained is the log complete, and the count exact.
 func (p *shopProcess) logged(t *testing.T, msg, order string) int {
 	t.Helper()
+	return p.count(t, msg, "order="+order+" ")
+}
+
+// loggedWith is logged, counting only the records that also contain
+// with.
+func (p *shopProcess) loggedWith(t *testing.T, msg, order, with string) int {
+	t.Helper()
+	return p.count(t, msg, "order="+order+" ", with)
+}
+
+// count stops the shop, then counts its log records with message msg that
+// contain each of with.
+func (p *shopProcess) count(t *testing.T, msg string, with ...string) int {
+	t.Helper()
 	p.stop(t)
 	n := 0
 	for _, line := range strings.Split(p.log.String(), "\n") {
-		if strings.Contains(line, `msg="`+msg+`"`) && strings.Contains(line, "order="+order) {
+		if strings.Contains(line, `msg="`+msg+`"`) && !slices.ContainsFunc(with, func(w string) bool { return !strings.Contains(line, w) }) {
 			n++
 		}
 	}
@@ -314,11 +329,11 @@ func newReplicaSet(t *testing.T, api khipuAPI, dsn string) *replicaSet {
 	}
 }
 
-// start starts one more shop process; the front does not send it anything
-// until route says so.
-func (rs *replicaSet) start(t *testing.T) *shopProcess {
+// start starts one more shop process, with extra flags after the set's;
+// the front does not send it anything until route says so.
+func (rs *replicaSet) start(t *testing.T, extra ...string) *shopProcess {
 	t.Helper()
-	return startShop(t, rs.env, rs.args...)
+	return startShop(t, rs.env, append(slices.Clone(rs.args), extra...)...)
 }
 
 // buy orders a product through the front, as a payer's browser does, and
@@ -336,3 +351,23 @@ func (rs *replicaSet) buy(t *testing.T, product string) (orderID, paymentID stri
 
 // store opens the replicas' database from the test, to look at it.
 func (rs *replicaSet) store(t *testing.T) *Store { return openStore(t, rs.dsn) }
+
+// eventuallyDeadline bounds a wait for something the shop processes do on
+// their own, such as the reconciler paying an order.
+const eventuallyDeadline = 60 * time.Second
+
+// eventually waits until done reports true, asking every 20 ms, and fails
+// the test after eventuallyDeadline.
+func eventually(t *testing.T, what string, done func() bool) {
+	t.Helper()
+	deadline := time.After(eventuallyDeadline)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !done() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("%s: not within %v", what, eventuallyDeadline)
+		}
+	}
+}

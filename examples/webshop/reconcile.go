@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/khipu-go/khipu"
@@ -23,9 +24,10 @@ import (
 //   - deleted (Khipu no longer has it): the order closes as deleted.
 //   - pending or verifying before its expires_date: it asks again later.
 //
-// Claiming an order for a round schedules its next check (Store.ClaimDue):
-// whatever the number of shop processes, Khipu is asked about an order at
-// most once a round, and never about one whose notification arrived.
+// A process claims the orders it asks about (Store.ClaimDue) for as long as
+// the lookups may take, then schedules each one's next check: whatever the
+// number of shop processes, Khipu is asked about an order at most once a
+// round, and never about one whose notification arrived.
 
 // backoff is how many rounds (CheckEvery) the reconciler waits after each
 // lookup of an order before the next: with the default minute, 5 minutes
@@ -35,12 +37,17 @@ import (
 // not have been made.
 var backoff = []time.Duration{5, 30, 60}
 
-// reconcileBatch is how many orders a round claims at a time.
-const reconcileBatch = 50
+// reconcileBatch is how many orders a round claims at a time, and asks
+// Khipu about at once.
+const reconcileBatch = 10
 
-// lookupTimeout bounds one lookup: an order whose lookup times out is asked
-// about at its next step.
-const lookupTimeout = 30 * time.Second
+// lookupTimeout bounds the lookups of a batch: an order whose lookup times
+// out is asked about at its next step. claimLease is how long a batch's
+// orders are the claiming process's: its lookups, and the writes after them.
+const (
+	lookupTimeout = 30 * time.Second
+	claimLease    = lookupTimeout + 30*time.Second
+)
 
 // Reconcile runs the reconciler until ctx ends: a round now, then one
 // every CheckEvery.
@@ -62,16 +69,19 @@ func (s *Shop) Reconcile(ctx context.Context) {
 // ReconcileRound asks Khipu about every order due now, by the shop's
 // clock, that no other process has claimed, and acts on the answers.
 func (s *Shop) ReconcileRound(ctx context.Context) error {
-	now := s.now()
-	next := func(o Order) time.Time { return s.nextCheck(o, now) }
+	due := s.now()
 	for {
-		orders, err := s.Orders.ClaimDue(ctx, now, reconcileBatch, next)
+		orders, err := s.Orders.ClaimDue(ctx, due, s.now().Add(claimLease), reconcileBatch)
 		if err != nil {
 			return err
 		}
+		batch, cancel := context.WithTimeout(ctx, lookupTimeout)
+		var wg sync.WaitGroup
 		for _, o := range orders {
-			s.reconcile(ctx, o, now)
+			wg.Go(func() { s.reconcile(ctx, batch, o) })
 		}
+		wg.Wait()
+		cancel()
 		if len(orders) < reconcileBatch {
 			return nil
 		}
@@ -79,34 +89,37 @@ func (s *Shop) ReconcileRound(ctx context.Context) error {
 }
 
 // nextCheck is when to ask about o again after asking now, o.Checks
-// lookups having been made before this one.
+// lookups having been made, this one included.
 func (s *Shop) nextCheck(o Order, now time.Time) time.Time {
-	next := now.Add(s.checkEvery() * backoff[min(o.Checks, len(backoff)-1)])
+	next := now.Add(s.checkEvery() * backoff[min(max(o.Checks-1, 0), len(backoff)-1)])
 	if last := o.ExpiresAt.Add(s.checkEvery()); !o.ExpiresAt.IsZero() && now.Before(last) && next.After(last) {
 		next = last
 	}
 	return next
 }
 
-// reconcile asks Khipu about the claimed order o and acts on the answer.
-func (s *Shop) reconcile(ctx context.Context, o Order, now time.Time) {
+// reconcile asks Khipu about the claimed order o, within the context
+// lookup, and acts on the answer.
+func (s *Shop) reconcile(ctx, lookup context.Context, o Order) {
 	log := s.Log.With("order", o.ID, "payment", o.PaymentID, "check", o.Checks)
-	lookup, cancel := context.WithTimeout(ctx, lookupTimeout)
 	p, err := s.Khipu.Payment(lookup, o.PaymentID)
-	cancel()
+	now := s.now()
 	switch {
 	case errors.Is(err, errPaymentGone):
 		s.closeOrder(ctx, o, OrderDeleted, now)
 		return
 	case err != nil:
+		next := s.nextCheck(o, now)
 		if ctx.Err() == nil {
-			log.Warn("could not ask Khipu about an unpaid order; asking again later", "next_check", o.NextCheckAt, "err", err)
+			log.Warn("could not ask Khipu about an unpaid order; asking again later", "next_check", next, "err", err)
+		}
+		if err := s.Orders.CheckAgain(context.WithoutCancel(ctx), o.ID, next, "", time.Time{}); err != nil {
+			log.Error("scheduling an order", "err", err)
 		}
 		return
 	}
-	expires := o.ExpiresAt
-	if expires.IsZero() {
-		expires = p.ExpiresDate // an order from before the shop recorded it
+	if o.ExpiresAt.IsZero() {
+		o.ExpiresAt = p.ExpiresDate // an order from before the shop recorded it
 	}
 	switch {
 	case p.Status == khipu.StatusDone && accepted(p.StatusDetail):
@@ -114,6 +127,9 @@ func (s *Shop) reconcile(ctx context.Context, o Order, now time.Time) {
 		switch {
 		case err != nil:
 			log.Warn("could not settle a payment Khipu reports done; asking again later", "err", err)
+			if err := s.Orders.CheckAgain(context.WithoutCancel(ctx), o.ID, s.nextCheck(o, now), p.Status, p.ExpiresDate); err != nil {
+				log.Error("scheduling an order", "err", err)
+			}
 		case !settled:
 			// settle logged why: a person must look, and asking Khipu
 			// again would not change it.
@@ -124,10 +140,10 @@ func (s *Shop) reconcile(ctx context.Context, o Order, now time.Time) {
 		}
 	case refused(p.StatusDetail):
 		s.closeOrder(ctx, o, OrderRejected, now)
-	case p.Status == khipu.StatusPending && !expires.IsZero() && !now.Before(expires):
+	case p.Status == khipu.StatusPending && !o.ExpiresAt.IsZero() && !now.Before(o.ExpiresAt):
 		s.closeOrder(ctx, o, OrderExpired, now)
 	default:
-		if err := s.Orders.Checked(ctx, o.ID, p.Status, p.ExpiresDate); err != nil {
+		if err := s.Orders.CheckAgain(ctx, o.ID, s.nextCheck(o, now), p.Status, p.ExpiresDate); err != nil {
 			log.Error("recording Khipu's answer", "err", err)
 		}
 	}

@@ -14,7 +14,6 @@ import (
 	_ "modernc.org/sqlite"             // registers "sqlite", pure Go: no cgo
 
 	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 
 	"github.com/khipu-go/khipu"
 )
@@ -103,14 +102,12 @@ type Store struct {
 }
 
 // dialect is what differs between the two databases: the driver, the
-// migrations (their column types differ), how migrations are serialised,
-// and row locks. The queries are the same; both drivers take $1-style
+// migrations (their column types differ) and row locks. The queries are the same; both drivers take $1-style
 // placeholders.
 type dialect struct {
-	name          string // "sqlite" or "postgres": also the migrations' directory
-	driver        string
-	goose         goose.Dialect
-	migrationLock func(dsn string) (lock.SessionLocker, error)
+	name   string // "sqlite" or "postgres": also the migrations' directory
+	driver string
+	goose  goose.Dialect
 	// forUpdate locks the rows a transaction reads to change them, and
 	// skipLocked the rows it claims, passing over those another
 	// transaction holds. SQLite needs neither: every transaction is BEGIN
@@ -120,10 +117,10 @@ type dialect struct {
 
 var (
 	sqliteDialect = dialect{
-		name: "sqlite", driver: "sqlite", goose: goose.DialectSQLite3, migrationLock: newSQLiteMigrationLock,
+		name: "sqlite", driver: "sqlite", goose: goose.DialectSQLite3,
 	}
 	postgresDialect = dialect{
-		name: "postgres", driver: "pgx", goose: goose.DialectPostgres, migrationLock: postgresMigrationLock,
+		name: "postgres", driver: "pgx", goose: goose.DialectPostgres,
 		forUpdate: " FOR UPDATE", skipLocked: " FOR UPDATE SKIP LOCKED",
 	}
 )
@@ -379,65 +376,59 @@ func (s *Store) update(ctx context.Context, what, query string, args ...any) (bo
 }
 
 // ClaimDue claims, for this process alone, up to limit orders whose next
-// check is due at now, and returns them with the check counted and the one
-// after it scheduled at next(order), order as it was before. Claiming is
-// the schedule: another process, or this one's next round, finds the order
-// due again only at that time, so Khipu is asked about it once per round
-// whatever the number of shop processes, and an order whose lookup fails
-// (Khipu down, the process killed) is asked about again at its next step.
+// check is due at now, and returns them with the check counted. Until lease
+// the order is this process's: no other process, and no later round of
+// this one, finds it due, so Khipu is asked about an order at most once a
+// round whatever the number of shop processes. The process looks the orders
+// up before lease and sets each one's next check (CheckAgain), or settles
+// or closes it; should it die first, the order is due again at lease.
 //
 // On PostgreSQL, SKIP LOCKED makes processes claiming at the same moment
-// take different orders instead of waiting for each other; on SQLite the
-// transaction holds the database's write lock.
-func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, next func(Order) time.Time) ([]Order, error) {
-	var claimed []Order
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+orderColumns+` FROM orders
-			WHERE next_check_at <= $1 ORDER BY next_check_at LIMIT $2`+s.dialect.skipLocked,
-			dbTime(now), limit)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			o, err := scanOrder(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			claimed = append(claimed, o)
-		}
-		if err := rows.Close(); err != nil {
-			return err
-		}
-		for i, o := range claimed {
-			after := dbTime(next(o))
-			if _, err := tx.ExecContext(ctx, `UPDATE orders SET checks = checks + 1, next_check_at = $1 WHERE id = $2`,
-				after, o.ID); err != nil {
-				return err
-			}
-			claimed[i].Checks, claimed[i].NextCheckAt = o.Checks+1, after
-		}
-		return nil
-	})
+// take different orders instead of waiting for each other; SQLite runs one
+// writing statement at a time.
+func (s *Store) ClaimDue(ctx context.Context, now, lease time.Time, limit int) ([]Order, error) {
+	rows, err := s.db.QueryContext(ctx, `UPDATE orders SET checks = checks + 1, next_check_at = $1
+		WHERE id IN (SELECT id FROM orders WHERE next_check_at <= $2 ORDER BY next_check_at LIMIT $3`+s.dialect.skipLocked+`)
+		RETURNING `+orderColumns,
+		dbTime(lease), dbTime(now), limit)
 	if err != nil {
+		return nil, fmt.Errorf("claiming the orders due: %w", err)
+	}
+	defer rows.Close()
+	var claimed []Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, fmt.Errorf("claiming the orders due: %w", err)
+		}
+		claimed = append(claimed, o)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("claiming the orders due: %w", err)
 	}
 	return claimed, nil
 }
 
-// Checked records what the reconciler found at Khipu for an open order:
-// the payment's status, and its expires_date when the order has none (an
-// order from before the shop recorded it).
-func (s *Store) Checked(ctx context.Context, orderID string, status khipu.PaymentStatus, expires time.Time) error {
+// CheckAgain schedules the next check of an open order at next, and records
+// what the reconciler found at Khipu, if it found anything: the payment's
+// status ("" for no answer), and its expires_date when the order has none
+// (an order from before the shop recorded it). A paid or closed order stays
+// unscheduled.
+func (s *Store) CheckAgain(ctx context.Context, orderID string, next time.Time, status khipu.PaymentStatus, expires time.Time) error {
+	var st sql.NullString
+	if status != "" {
+		st = sql.NullString{String: string(status), Valid: true}
+	}
 	var exp sql.NullTime
 	if !expires.IsZero() {
 		exp = sql.NullTime{Time: dbTime(expires), Valid: true}
 	}
-	_, err := s.db.ExecContext(ctx,
-		`UPDATE orders SET khipu_status = $1, expires_at = COALESCE(expires_at, $2) WHERE id = $3`,
-		string(status), exp, orderID)
+	_, err := s.db.ExecContext(ctx, `UPDATE orders
+		SET next_check_at = $1, khipu_status = COALESCE($2, khipu_status), expires_at = COALESCE(expires_at, $3)
+		WHERE id = $4 AND paid_at IS NULL AND late_paid_at IS NULL AND closed_at IS NULL`,
+		dbTime(next), st, exp, orderID)
 	if err != nil {
-		return fmt.Errorf("recording Khipu's answer for order %s: %w", orderID, err)
+		return fmt.Errorf("scheduling order %s: %w", orderID, err)
 	}
 	return nil
 }

@@ -308,7 +308,7 @@ func TestStoreClaimsEachDueOrderForOneProcessOnly(t *testing.T) {
 		_, err := a.db.ExecContext(ctx, `UPDATE orders SET next_check_at = $1 WHERE id = $2`, dbTime(at.Add(time.Second)), notYet.ID)
 		require.NoError(t, err)
 
-		next := func(Order) time.Time { return at.Add(time.Minute) }
+		lease := at.Add(time.Minute)
 		var mu sync.Mutex
 		claims := map[string]int{}
 		var wg sync.WaitGroup
@@ -318,7 +318,7 @@ func TestStoreClaimsEachDueOrderForOneProcessOnly(t *testing.T) {
 			wg.Go(func() {
 				<-start
 				for {
-					orders, err := store.ClaimDue(ctx, at, 7, next)
+					orders, err := store.ClaimDue(ctx, at, lease, 7)
 					if !assert.NoError(t, err) || len(orders) == 0 {
 						return
 					}
@@ -326,7 +326,7 @@ func TestStoreClaimsEachDueOrderForOneProcessOnly(t *testing.T) {
 					for _, o := range orders {
 						claims[o.ID]++
 						assert.Equal(t, 1, o.Checks, "counted")
-						assert.True(t, at.Add(time.Minute).Equal(o.NextCheckAt), "scheduled")
+						assert.True(t, lease.Equal(o.NextCheckAt), "leased")
 					}
 					mu.Unlock()
 				}
@@ -342,9 +342,11 @@ func TestStoreClaimsEachDueOrderForOneProcessOnly(t *testing.T) {
 		o := get(t, b, notYet.ID)
 		assert.Zero(t, o.Checks, "not claimed before its time")
 
-		orders, err := a.ClaimDue(ctx, at.Add(time.Minute), 500, next)
+		// A process that claimed orders and died: they are due again when
+		// its lease ends.
+		orders, err := a.ClaimDue(ctx, lease, lease.Add(time.Minute), 500)
 		require.NoError(t, err)
-		assert.Len(t, orders, len(due)+1, "all due again at their next check")
+		assert.Len(t, orders, len(due)+1, "all due again at the end of the lease")
 	})
 }
 
@@ -353,21 +355,31 @@ func TestStoreRecordsWhatKhipuSaid(t *testing.T) {
 		ctx := context.Background()
 		s := openStore(t, dsn)
 		o := newOrder(t, s, "pay1")
-		require.NoError(t, s.Checked(ctx, o.ID, khipu.StatusVerifying, at.Add(5*time.Hour)))
+		require.NoError(t, s.CheckAgain(ctx, o.ID, at.Add(time.Minute), khipu.StatusVerifying, at.Add(5*time.Hour)))
 		got := get(t, s, o.ID)
 		assert.Equal(t, OrderVerifying, got.State())
+		assert.True(t, at.Add(time.Minute).Equal(got.NextCheckAt))
 		assert.True(t, at.Add(time.Hour).Equal(got.ExpiresAt), "the shop's own expires_at stays")
+		require.NoError(t, s.CheckAgain(ctx, o.ID, at.Add(2*time.Minute), "", time.Time{}))
+		assert.Equal(t, OrderVerifying, get(t, s, o.ID).State(), "no answer changes nothing Khipu said")
 
 		// An order from before expires_at was recorded learns it.
 		_, err := s.db.ExecContext(ctx, `UPDATE orders SET expires_at = NULL WHERE id = $1`, o.ID)
 		require.NoError(t, err)
-		require.NoError(t, s.Checked(ctx, o.ID, khipu.StatusPending, at.Add(5*time.Hour)))
+		require.NoError(t, s.CheckAgain(ctx, o.ID, at, khipu.StatusPending, at.Add(5*time.Hour)))
 		got = get(t, s, o.ID)
 		assert.Equal(t, OrderPending, got.State())
 		assert.True(t, at.Add(5*time.Hour).Equal(got.ExpiresAt))
 
 		require.NoError(t, s.StopChecking(ctx, o.ID))
 		assert.True(t, get(t, s, o.ID).NextCheckAt.IsZero())
+
+		// A paid order is not scheduled again.
+		paid := newOrder(t, s, "pay2")
+		_, err = s.Settle(ctx, done(paid, "pay2"), at)
+		require.NoError(t, err)
+		require.NoError(t, s.CheckAgain(ctx, paid.ID, at, khipu.StatusPending, time.Time{}))
+		assert.True(t, get(t, s, paid.ID).NextCheckAt.IsZero())
 	})
 }
 

@@ -31,7 +31,7 @@ type Gateway interface {
 
 // errPaymentGone is Gateway.Payment's answer for a payment Khipu does not
 // have: one the shop created, so one that was deleted.
-var errPaymentGone = errors.New("Khipu has no such payment")
+var errPaymentGone = errors.New("no such payment at Khipu")
 
 // VerifiedPayment is a payment the shop has from Khipu itself: a
 // notification the Gateway verified (in v2 it was fetched from Khipu with

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -157,7 +156,7 @@ func waitAllPaid(b *testing.B, store *Store, n int) {
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
-			b.Fatal(fmt.Sprintf("%d of %d orders paid after 10 minutes", paid, n))
+			b.Fatalf("%d of %d orders paid after 10 minutes", paid, n)
 		}
 	}
 }

@@ -108,7 +108,7 @@ func benchLoad(b *testing.B, api khipuAPI, dsn string, processes int) {
 		b.ReportMetric(notifying.Seconds(), "s-notifying")
 		b.ReportMetric(float64(notified.Load())/notifying.Seconds()/float64(processes), "notifications/s/process")
 		b.ReportMetric(float64(byReconciler), "paid-by-reconciler")
-		b.Logf("%d payments, %d notifications (%d lost, sent twice for %d), %d processes, -reconcile-every %v: "+
+		b.Logf("%d payments, %d notifications (%d lost, sent twice for %d), shop processes: %d, -reconcile-every %v: "+
 			"notifications answered in %v, every order paid after %v, %d of them by the reconciler",
 			len(payments), notified.Load(), (len(payments)+loadLostEvery-1)/loadLostEvery, len(payments)/loadTwiceEvery,
 			processes, *loadEvery, notifying.Round(time.Millisecond), allPaid.Round(time.Millisecond), byReconciler)

@@ -21,12 +21,13 @@ const ControlPath = "/khiputest/"
 // Go. Bodies are JSON, in and out:
 //
 //	GET  /khiputest/                              an index of these routes
-//	POST /khiputest/payments/{id}/pay             as Pay
+//	POST /khiputest/payments/{id}/pay             as Pay; with {"notify": false}, as PayWithoutNotifying
 //	POST /khiputest/payments/{id}/notify          as Notify
 //	POST /khiputest/payments/{id}/status          as SetStatus: {"status": "done", "status_detail": "reversed"}
 //	POST /khiputest/subscriptions/{id}/authorize  as AuthorizeSubscription
 //	POST /khiputest/fail-next                     as FailNext: {"endpoint": "POST /payments", "status": 503, "times": 1}
 //	GET  /khiputest/requests                      as Requests, credentials hidden
+//	POST /khiputest/clock                         moves the server's clock: {"advance": "90m"}
 //
 // The index answers {"routes": [{"route": "POST /khiputest/...", "does":
 // "..."}], "endpoints": ["GET /banks", ...]}, the endpoints being those
@@ -35,14 +36,18 @@ const ControlPath = "/khiputest/"
 // with a notify_url, its notify_url, notify_status (the status the shop
 // answered, 0 for none, or not yet with WithAsyncNotifications) and
 // notify_error when the shop did not answer 2xx: the payment is paid all the
-// same, as at Khipu. fail-next answers what it queued (times is 1 when left
+// same, as at Khipu. pay with {"notify": false} answers no notify_status:
+// nothing was sent. fail-next answers what it queued (times is 1 when left
 // out, and at most MaxFailNextTimes); requests, a list of {method, path,
 // endpoint, params, body, header, receiver_id, status, warnings}, with the
 // credentials in the headers hidden: Authorization keeps the receiver id it
 // names ("12345:[redacted]"), and x-api-key is "[redacted]". authorize
 // answers the subscription's subscription_id, status (ENABLED) and
 // notify_url, and, when the shop did not answer its status callback with a
-// 2xx, callback_status (0 for no answer) and callback_error.
+// 2xx, callback_status (0 for no answer) and callback_error. clock moves the
+// server's clock forward by a Go duration, on top of WithClock's, and
+// answers {"now": "<RFC 3339>"}: payments past their expires_date can no
+// longer be paid (see controlClock).
 //
 // A payment or subscription that does not exist is a 404, an action it is
 // not in a state for (paying a paid payment, notifying a pending one,
@@ -59,12 +64,13 @@ func (s *Server) ControlHandler() http.Handler {
 		method, path string
 		handler      http.HandlerFunc
 	}{
-		{http.MethodPost, "payments/{id}/pay", s.controlPayment(s.Pay)},
+		{http.MethodPost, "payments/{id}/pay", s.controlPay},
 		{http.MethodPost, "payments/{id}/notify", s.controlPayment(s.Notify)},
 		{http.MethodPost, "payments/{id}/status", s.controlStatus},
 		{http.MethodPost, "subscriptions/{id}/authorize", s.controlAuthorize},
 		{http.MethodPost, "fail-next", s.controlFailNext},
 		{http.MethodGet, "requests", s.controlRequests},
+		{http.MethodPost, "clock", s.controlClock},
 	}
 	index := controlIndex{Routes: []controlRoute{{"GET " + ControlPath, "this index of the routes"}}, Endpoints: endpoints}
 	methods := map[string][]string{"{$}": {http.MethodGet, http.MethodHead}} // by path: the methods it takes
@@ -112,12 +118,13 @@ type controlRoute struct {
 // controlDocs say what each route of the control API does, by its method
 // and path below ControlPath.
 var controlDocs = map[string]string{
-	"POST payments/{id}/pay":            "the payer pays: the payment is done and its notification is POSTed to its notify_url; answers how the shop answered (notify_status, notify_error)",
+	"POST payments/{id}/pay":            `the payer pays: the payment is done and its notification is POSTed to its notify_url; answers how the shop answered (notify_status, notify_error); with {"notify": false} the notification is lost`,
 	"POST payments/{id}/notify":         "POSTs the notification of a payment that is done again, as it now is",
 	"POST payments/{id}/status":         `puts the payment in a status Khipu documents, sending nothing: {"status": "done", "status_detail": "reversed"}`,
 	"POST subscriptions/{id}/authorize": "the customer and their bank authorize the mandate: ENABLED, and its callback is POSTed to its notify_url",
 	"POST fail-next":                    `the next requests to an endpoint fail with a status: {"endpoint": "POST /v3/payments", "status": 503, "times": 1}; the endpoints are listed below`,
 	"GET requests":                      "the API requests received, oldest first, credentials hidden, each with its warnings",
+	"POST clock":                        `moves the server's clock forward by a Go duration, so that payments expire: {"advance": "90m"}; answers {"now": "..."}`,
 }
 
 // controlAnswer is what a payment route answers.

@@ -285,7 +285,7 @@ func TestControlIndex(t *testing.T) {
 	assert.Equal(t, []string{
 		"GET /khiputest/", "POST /khiputest/payments/{id}/pay", "POST /khiputest/payments/{id}/notify",
 		"POST /khiputest/payments/{id}/status", "POST /khiputest/subscriptions/{id}/authorize",
-		"POST /khiputest/fail-next", "GET /khiputest/requests",
+		"POST /khiputest/fail-next", "GET /khiputest/requests", "POST /khiputest/clock",
 	}, routes)
 	assert.Contains(t, index.Endpoints, khiputest.EndpointPaymentsCreate)
 	assert.Contains(t, index.Endpoints, khiputest.EndpointV3ReceiversChildren)

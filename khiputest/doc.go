@@ -54,9 +54,17 @@
 //     probably accepts but is likely a mistake (a null or unknown field in a
 //     v3 body, an integrator_fee from an account without an integrator).
 //     WithStrict refuses those with a 400 instead.
+//   - PayWithoutNotifying pays a payment and loses its notification: the
+//     payment is done at Khipu and the shop never hears of it, as when a
+//     firewall, a wrong notify_url or a shop down longer than Khipu's
+//     retries eat it. A shop that asks Khipu about its unpaid orders
+//     (Payments.Get) finds it done all the same; Notify sends it late.
 //   - WithClock sets the time the server dates payments and notifications
 //     by and decides expiry by, so that a test makes a payment expire, or
-//     a notification 3.0 carry an old signature time, without sleeping.
+//     a notification 3.0 carry an old signature time, without sleeping. A
+//     payment past its expires_date cannot be paid, and its page says it
+//     expired; one made done afterwards with SetStatus (a late transfer)
+//     reports out_of_date_conciliation true.
 //   - WithLogger logs every notification and callback the shop did not
 //     accept, including those sent from a payment or mandate page, which
 //     have no caller to return the error to, and every warning.
@@ -64,9 +72,10 @@
 // # Shops in other languages
 //
 // cmd/khiputest runs this server as a program, with a control API over HTTP
-// (ControlHandler) that pays, notifies, sets statuses, fails the next
-// requests and lists them (credentials hidden), for tests that cannot call
-// Go. WithPublicURL
+// (ControlHandler) that pays (with or without notifying), notifies, sets
+// statuses, fails the next requests and lists them (credentials hidden),
+// and moves the server's clock forward (POST /khiputest/clock,
+// {"advance": "90m"}), for tests that cannot call Go. WithPublicURL
 // makes a Server that the caller serves (ServeHTTP) at an address of its
 // own, such as another container's name or a tunnel.
 //
@@ -209,7 +218,7 @@
 //   - Nothing happens on its own: a payment is paid only by Pay, its page or
 //     the control API, never moves to verifying but through SetStatus, stays
 //     pending past its expires_date (it just cannot be paid; WithClock
-//     moves time for it), is never settled (confirm_timeout_date is not
+//     and the control API's clock move time for it), is never settled (confirm_timeout_date is not
 //     enforced) and never leaves the store. Which status goes with which
 //     detail is not documented by Khipu: SetStatus takes the plausible
 //     pairs it lists.

@@ -145,6 +145,9 @@ func WithLogger(l *slog.Logger) ServerOption {
 // now is called from the server's goroutines, with the server locked: it
 // must be safe for concurrent use and must not call the Server.
 //
+// The control API's POST /khiputest/clock moves the server's time further
+// forward, adding to what now returns.
+//
 // The server's own waits are real time whatever the clock says: the
 // retries of WithAsyncNotifications, and the 30 s it waits for a shop's
 // answer. It panics on a nil now.

@@ -477,6 +477,9 @@ func (p *payment) view(base string, v3 bool) paymentView {
 		v.PersonalIdentifier = "11.111.111-1"
 		v.BankAccountNumber = "000012345678"
 		v.PaymentMethod = "simplified_transfer"
+		// Reconciled after its expires_date: a transfer that arrived late
+		// (SetStatus on an expired payment plays it).
+		v.OutOfDateConciliation = !p.expires.IsZero() && p.conciliation.After(p.expires)
 		if v3 {
 			v.FundsSource = "not-available" // as Khipu's DemoBank payments have it
 		}

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/khipu-go/khipu/internal/sign"
@@ -29,7 +30,8 @@ type Server struct {
 	wg         sync.WaitGroup                       // those goroutines
 	after      func(time.Duration) <-chan time.Time // how they wait between attempts: time.After, replaced in tests (export_test.go)
 	log        *slog.Logger                         // where undelivered notifications and callbacks are logged (WithLogger); nil for nowhere
-	now        func() time.Time                     // the time the server dates by and decides expiry by (WithClock)
+	now        func() time.Time                     // the time the server dates by and decides expiry by: WithClock's, moved by offset
+	offset     atomic.Int64                         // how far POST /khiputest/clock moved the clock, in nanoseconds (clock.go)
 	strict     bool                                 // refuse what is likely a mistake instead of warning (WithStrict)
 
 	mu        sync.Mutex
@@ -81,7 +83,6 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 		async:      cfg.async,
 		log:        cfg.logger,
 		keep:       cfg.keep,
-		now:        cfg.now,
 		strict:     cfg.strict,
 		after:      time.After,
 		notified:   make(chan struct{}),
@@ -95,6 +96,7 @@ func NewServer(receiverID, secret string, opts ...ServerOption) *Server {
 		subscriptions: make(map[string]*subscription),
 	}
 	s.accounts[receiverID] = s.owner
+	s.now = func() time.Time { return cfg.now().Add(time.Duration(s.offset.Load())) }
 
 	mux := http.NewServeMux()
 	s.route(mux, apiV2, map[string]handlerFunc{

@@ -43,7 +43,10 @@ var statusDetails = map[khipu.PaymentStatus][]khipu.StatusDetail{
 // page), and only a done one is notified (Notify).
 //
 // A payment paid (done/normal, marked-paid-by-receiver or reversed) has a
-// conciliation date and a payer's bank; any other has none. Only a
+// conciliation date and a payer's bank; any other has none. A payment made
+// done once past its expires_date (WithClock, or the control API's clock)
+// reports out_of_date_conciliation true, as Khipu does for a transfer
+// reconciled after the payment expired: how a test plays a late payment. Only a
 // done/normal payment can be confirmed or refunded, and a reversed one has
 // nothing left to refund.
 //

@@ -11,12 +11,15 @@
 // API v3 under /v3, automatic payments under /v1/automatic-payment, the
 // payment and mandate pages, the receipts of paid payments, and a control
 // API under /khiputest/ that does what a Go test does with a
-// khiputest.Server: pay a payment, notify it again, set its status,
-// authorize a subscription, fail the next requests to an endpoint, list the
-// requests received (see khiputest.Server.ControlHandler). GET /khiputest/
-// lists its routes, and the endpoints fail-next takes ("POST /payments",
-// "GET /v3/banks", ...). Notifications are sent when a payment is paid, and
-// the control API's answer says how the shop answered.
+// khiputest.Server: pay a payment (or pay it and lose its notification:
+// {"notify": false}), notify it again, set its status, authorize a
+// subscription, fail the next requests to an endpoint, list the requests
+// received, and move the server's clock forward so that payments expire
+// (POST /khiputest/clock, {"advance": "90m"}; see
+// khiputest.Server.ControlHandler). GET /khiputest/ lists its routes, and
+// the endpoints fail-next takes ("POST /payments", "GET /v3/banks", ...).
+// Notifications are sent when a payment is paid, and the control API's
+// answer says how the shop answered.
 //
 // -secret is the collection account's secret, its "Llave secreta": it signs
 // the account's v2 requests, and the notifications 3.0 sent to the shop,

@@ -29,8 +29,8 @@ const (
 )
 
 // newKhipu starts the in-memory Khipu, closed at the end of the test.
-func newKhipu(t *testing.T) *khiputest.Server {
-	srv := khiputest.NewServer(testReceiverID, testSecret)
+func newKhipu(t testing.TB, opts ...khiputest.ServerOption) *khiputest.Server {
+	srv := khiputest.NewServer(testReceiverID, testSecret, opts...)
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -47,7 +47,7 @@ type khipuAPI struct {
 	// gateway returns the Gateway of a shop in the test process.
 	gateway func(t *testing.T, srv *khiputest.Server) Gateway
 	// paymentOrder returns the order id (transaction_id) of a payment.
-	paymentOrder func(t *testing.T, srv *khiputest.Server, paymentID string) string
+	paymentOrder func(t testing.TB, srv *khiputest.Server, paymentID string) string
 	// forgedNotification is a notification that does not come from Khipu,
 	// naming a real payment.
 	forgedNotification func(t *testing.T, srv *khiputest.Server, notifyURL, paymentID string) *http.Request
@@ -64,13 +64,13 @@ func forEachAPI(t *testing.T, test func(t *testing.T, api khipuAPI)) {
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func v2Client(t *testing.T, srv *khiputest.Server) *khipu.Client {
+func v2Client(t testing.TB, srv *khiputest.Server) *khipu.Client {
 	client, err := khipu.NewClient(testReceiverID, testSecret, khipu.WithBaseURL(srv.URL()))
 	require.NoError(t, err)
 	return client
 }
 
-func v3Client(t *testing.T, srv *khiputest.Server) *khipuv3.Client {
+func v3Client(t testing.TB, srv *khiputest.Server) *khipuv3.Client {
 	client, err := khipuv3.NewClient(srv.APIKey(), khipuv3.WithBaseURL(srv.V3URL()))
 	require.NoError(t, err)
 	return client
@@ -89,7 +89,7 @@ var apiV2 = khipuAPI{
 		require.NoError(t, err)
 		return v2Gateway{client}
 	},
-	paymentOrder: func(t *testing.T, srv *khiputest.Server, paymentID string) string {
+	paymentOrder: func(t testing.TB, srv *khiputest.Server, paymentID string) string {
 		p, err := v2Client(t, srv).Payments.Get(context.Background(), paymentID)
 		require.NoError(t, err)
 		return p.TransactionID
@@ -115,7 +115,7 @@ var apiV3 = khipuAPI{
 	gateway: func(t *testing.T, srv *khiputest.Server) Gateway {
 		return v3Gateway{client: v3Client(t, srv), secret: testSecret, log: quiet}
 	},
-	paymentOrder: func(t *testing.T, srv *khiputest.Server, paymentID string) string {
+	paymentOrder: func(t testing.TB, srv *khiputest.Server, paymentID string) string {
 		p, err := v3Client(t, srv).Payments.Get(context.Background(), paymentID)
 		require.NoError(t, err)
 		return p.TransactionID

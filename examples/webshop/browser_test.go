@@ -222,3 +222,23 @@ func TestBrowserPayerPaysAtTheKhipuEmbeddedInTheShopAndTheShopSaysPaid(t *testin
 		assert.Equal(t, 1, shop.logged(t, "order paid", orderID))
 	})
 }
+
+func TestBrowserPayerPaysTheNotificationIsLostAndThePageTurnsPaidOnItsOwn(t *testing.T) {
+	forEachAPI(t, func(t *testing.T, api khipuAPI) {
+		ctx := newBrowser(t)
+		rs := newReplicaSet(t, api, sqliteTestDSN(t))
+		shop := rs.start(t, "-reconcile-every", "200ms")
+		rs.front.route(shop)
+
+		toKhipu(t, ctx, rs.front.URL(), rs.khipu.URL(), "mate")
+		// Khipu's notification never reaches the shop: the load balancer
+		// keeps it and answers 503.
+		rs.front.setHolding(true)
+		browse(t, ctx, "paying", chromedp.Click(khipuPayButton))
+		orderID, text := shopSays(t, ctx, shopOrderPaid)
+		assert.Contains(t, text, "Pagado")
+		assert.Len(t, rs.front.heldNotifications(), 1, "the notification was lost")
+		assertState(t, rs.dsn, orderID, OrderPaid)
+		assert.Equal(t, 1, shop.loggedWith(t, "order paid", orderID, "via=reconciler"), "the reconciler found the payment")
+	})
+}

@@ -35,7 +35,7 @@ func isSet(v string) bool {
 }
 
 // skipOrFail skips the test, unless it must run: then it fails.
-func skipOrFail(t *testing.T, why string) {
+func skipOrFail(t testing.TB, why string) {
 	t.Helper()
 	if mustRun() {
 		t.Fatalf("%s; in CI it must be there (.ci/run provides it)", why)
@@ -47,7 +47,7 @@ func skipOrFail(t *testing.T, why string) {
 type database struct {
 	name string
 	// dsn returns the -db value of a new, empty database for one test.
-	dsn func(t *testing.T) string
+	dsn func(t testing.TB) string
 }
 
 var databases = []database{
@@ -63,14 +63,14 @@ func forEachDatabase(t *testing.T, test func(t *testing.T, dsn string)) {
 	}
 }
 
-func sqliteTestDSN(t *testing.T) string {
+func sqliteTestDSN(t testing.TB) string {
 	return filepath.Join(t.TempDir(), "webshop.db")
 }
 
 // postgresTestDSN returns a DSN for the server in WEBSHOP_TEST_POSTGRES
 // whose search_path is a schema of the test's own, dropped at its end, so
 // that tests see only their own tables.
-func postgresTestDSN(t *testing.T) string {
+func postgresTestDSN(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(postgresEnv)
 	if base == "" {
@@ -97,9 +97,9 @@ func postgresTestDSN(t *testing.T) string {
 }
 
 // openStore opens a store on dsn, closed at the end of the test.
-func openStore(t *testing.T, dsn string) *Store {
+func openStore(t testing.TB, dsn string) *Store {
 	t.Helper()
-	s, err := OpenStore(context.Background(), dsn)
+	s, err := OpenStore(context.Background(), dsn, quiet)
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"time"
 
 	"github.com/khipu-go/khipu"
 	"github.com/khipu-go/khipu/khiputest"
@@ -21,20 +23,33 @@ type Gateway interface {
 	// answers Khipu with an error status, so that Khipu notifies again,
 	// when deliver returns an error.
 	NotificationHandler(deliver func(ctx context.Context, p *VerifiedPayment) error) http.Handler
-	// PaymentStatus asks Khipu for a payment's status, for the return page
-	// to tell "not paid yet" from "paid, being confirmed". It never marks
-	// an order paid: only a verified notification does.
-	PaymentStatus(ctx context.Context, paymentID string) (khipu.PaymentStatus, error)
+	// Payment asks Khipu for a payment (Payments.Get), for the reconciler
+	// to find what a lost notification would have said. A payment Khipu
+	// no longer has (deleted) is errPaymentGone.
+	Payment(ctx context.Context, paymentID string) (*VerifiedPayment, error)
 }
 
-// VerifiedPayment is a payment whose notification the Gateway verified: in
-// v2 it was fetched from Khipu with the notification's token; in v3 its
-// signature was checked. It still has to match its order (Check).
+// errPaymentGone is Gateway.Payment's answer for a payment Khipu does not
+// have: one the shop created, so one that was deleted.
+var errPaymentGone = errors.New("no such payment at Khipu")
+
+// VerifiedPayment is a payment the shop has from Khipu itself: a
+// notification the Gateway verified (in v2 it was fetched from Khipu with
+// the notification's token; in v3 its signature was checked), or the answer
+// to Payment. It still has to match its order (Check).
 type VerifiedPayment struct {
 	PaymentID     string
 	TransactionID string // the order id the shop sent
 	Amount        khipu.Amount
 	Currency      string
+	// Status and StatusDetail are Khipu's; a notification 3.0 has none,
+	// being sent for a payment that is done.
+	Status       khipu.PaymentStatus
+	StatusDetail khipu.StatusDetail
+	ExpiresDate  time.Time // zero when Khipu did not say (a notification 3.0)
+	// OutOfDate is Khipu's out_of_date_conciliation: the payment was
+	// reconciled after its expires_date.
+	OutOfDate bool
 	// check is the API version's own check of the payment against an
 	// order: khipu.Payment.Check or khipuv3.Notification.Check.
 	check func(transactionID string, amount khipu.Amount, currency string) error
@@ -44,6 +59,16 @@ type VerifiedPayment struct {
 // transaction id, amount and currency are the order's.
 func (p *VerifiedPayment) Check(order Order) error {
 	return p.check(order.ID, order.Amount, order.Currency)
+}
+
+// fromPayment is a payment Khipu sent in full: a v2 notification's lookup,
+// or the answer to Payments.Get.
+func fromPayment(p *khipu.Payment) *VerifiedPayment {
+	return &VerifiedPayment{
+		PaymentID: p.PaymentID, TransactionID: p.TransactionID, Amount: p.Amount, Currency: p.Currency,
+		Status: p.Status, StatusDetail: p.StatusDetail, ExpiresDate: p.ExpiresDate, OutOfDate: p.OutOfDateConciliation,
+		check: p.Check,
+	}
 }
 
 // v2Gateway is Khipu's REST API v2 with notifications 1.3: a notification
@@ -56,19 +81,21 @@ func (g v2Gateway) CreatePayment(ctx context.Context, p *khipu.PaymentCreatePara
 
 func (g v2Gateway) NotificationHandler(deliver func(context.Context, *VerifiedPayment) error) http.Handler {
 	return g.client.NotificationHandler(func(ctx context.Context, p *khipu.Payment) error {
-		return deliver(ctx, &VerifiedPayment{
-			PaymentID: p.PaymentID, TransactionID: p.TransactionID, Amount: p.Amount, Currency: p.Currency,
-			check: p.Check,
-		})
+		return deliver(ctx, fromPayment(p))
 	})
 }
 
-func (g v2Gateway) PaymentStatus(ctx context.Context, paymentID string) (khipu.PaymentStatus, error) {
+func (g v2Gateway) Payment(ctx context.Context, paymentID string) (*VerifiedPayment, error) {
 	p, err := g.client.Payments.Get(ctx, paymentID)
-	if err != nil {
-		return "", err
+	// v2 answers a payment it does not have with a 400 naming payment_id.
+	var ve *khipu.ValidationError
+	if errors.As(err, &ve) && slices.ContainsFunc(ve.Errors, func(f khipu.FieldError) bool { return f.Field == "payment_id" }) {
+		return nil, fmt.Errorf("%w: %w", errPaymentGone, err)
 	}
-	return p.Status, nil
+	if err != nil {
+		return nil, err
+	}
+	return fromPayment(p), nil
 }
 
 // The credentials of the in-memory Khipu the shop embeds without real ones.

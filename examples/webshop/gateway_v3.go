@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -25,7 +26,7 @@ func (g v3Gateway) CreatePayment(ctx context.Context, p *khipu.PaymentCreatePara
 	// handler verifies.
 	created, err := g.client.Payments.Create(ctx, &khipuv3.PaymentCreateParams{
 		Subject: p.Subject, Currency: p.Currency, Amount: p.Amount, TransactionID: p.TransactionID,
-		ReturnURL: p.ReturnURL, CancelURL: p.CancelURL, NotifyURL: p.NotifyURL,
+		ReturnURL: p.ReturnURL, CancelURL: p.CancelURL, NotifyURL: p.NotifyURL, ExpiresDate: p.ExpiresDate,
 	})
 	if err != nil {
 		return nil, err
@@ -39,17 +40,31 @@ func (g v3Gateway) NotificationHandler(deliver func(context.Context, *VerifiedPa
 	return khipuv3.NotificationHandler(g.secret, func(ctx context.Context, n *khipuv3.Notification) error {
 		return deliver(ctx, &VerifiedPayment{
 			PaymentID: n.PaymentID, TransactionID: n.TransactionID, Amount: n.Amount, Currency: n.Currency,
-			check: n.Check,
+			OutOfDate: n.OutOfDateConciliation,
+			check:     n.Check,
 		})
 	}, khipuv3.WithHandlerLogger(g.log))
 }
 
-func (g v3Gateway) PaymentStatus(ctx context.Context, paymentID string) (khipu.PaymentStatus, error) {
+func (g v3Gateway) Payment(ctx context.Context, paymentID string) (*VerifiedPayment, error) {
 	p, err := g.client.Payments.Get(ctx, paymentID)
-	if err != nil {
-		return "", err
+	// v3 answers a payment it does not have with a 404.
+	var nf *khipu.NotFoundError
+	if errors.As(err, &nf) {
+		return nil, fmt.Errorf("%w: %w", errPaymentGone, err)
 	}
-	return p.Status, nil
+	if err != nil {
+		return nil, err
+	}
+	return &VerifiedPayment{
+		PaymentID: p.PaymentID, TransactionID: p.TransactionID, Amount: p.Amount, Currency: p.Currency,
+		Status: p.Status, StatusDetail: p.StatusDetail, ExpiresDate: p.ExpiresDate, OutOfDate: p.OutOfDateConciliation,
+		// The rules of a v2 payment's Check: done, and the order's
+		// transaction id, amount and currency.
+		check: (&khipu.Payment{
+			Status: p.Status, StatusDetail: p.StatusDetail, TransactionID: p.TransactionID, Amount: p.Amount, Currency: p.Currency,
+		}).Check,
+	}, nil
 }
 
 func newV3Gateway(cfg config, logger *slog.Logger) (*gatewaySetup, error) {

@@ -15,6 +15,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -74,7 +75,7 @@ type shopProcess struct {
 // startShop starts the shop binary with args and the environment env (on
 // top of this process's, less any KHIPU_ variable a developer has set) and
 // waits until it listens. It is stopped at the end of the test.
-func startShop(t *testing.T, env []string, args ...string) *shopProcess {
+func startShop(t testing.TB, env []string, args ...string) *shopProcess {
 	t.Helper()
 	cmd := exec.Command(shopBin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
 	for _, kv := range os.Environ() {
@@ -114,7 +115,7 @@ func startShop(t *testing.T, env []string, args ...string) *shopProcess {
 
 // stop sends SIGTERM, as a process manager does, and waits for the shop to
 // end; it must end cleanly. Stopping a stopped shop does nothing.
-func (p *shopProcess) stop(t *testing.T) {
+func (p *shopProcess) stop(t testing.TB) {
 	t.Helper()
 	select {
 	case <-p.exited:
@@ -139,10 +140,24 @@ func (p *shopProcess) stop(t *testing.T) {
 // and its stderr is drained is the log complete, and the count exact.
 func (p *shopProcess) logged(t *testing.T, msg, order string) int {
 	t.Helper()
+	return p.count(t, msg, "order="+order)
+}
+
+// loggedWith is logged, counting only the records that also contain
+// with.
+func (p *shopProcess) loggedWith(t *testing.T, msg, order, with string) int {
+	t.Helper()
+	return p.count(t, msg, "order="+order, with)
+}
+
+// count stops the shop, then counts its log records with message msg that
+// have each of with, a key=value, among their attributes.
+func (p *shopProcess) count(t testing.TB, msg string, with ...string) int {
+	t.Helper()
 	p.stop(t)
 	n := 0
 	for _, line := range strings.Split(p.log.String(), "\n") {
-		if strings.Contains(line, `msg="`+msg+`"`) && strings.Contains(line, "order="+order) {
+		if strings.Contains(line, `msg="`+msg+`"`) && !slices.ContainsFunc(with, func(w string) bool { return !strings.Contains(line+" ", " "+w+" ") }) {
 			n++
 		}
 	}
@@ -204,7 +219,7 @@ type heldRequest struct {
 	body   []byte
 }
 
-func newFront(t *testing.T) *front {
+func newFront(t testing.TB) *front {
 	f := &front{}
 	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
 		r.SetURL(&url.URL{Scheme: "http", Host: f.pick()})
@@ -303,7 +318,7 @@ type replicaSet struct {
 	dsn   string
 }
 
-func newReplicaSet(t *testing.T, api khipuAPI, dsn string) *replicaSet {
+func newReplicaSet(t testing.TB, api khipuAPI, dsn string) *replicaSet {
 	t.Helper()
 	srv := newKhipu(t)
 	args, env := api.flags(srv)
@@ -314,16 +329,16 @@ func newReplicaSet(t *testing.T, api khipuAPI, dsn string) *replicaSet {
 	}
 }
 
-// start starts one more shop process; the front does not send it anything
-// until route says so.
-func (rs *replicaSet) start(t *testing.T) *shopProcess {
+// start starts one more shop process, with extra flags after the set's;
+// the front does not send it anything until route says so.
+func (rs *replicaSet) start(t testing.TB, extra ...string) *shopProcess {
 	t.Helper()
-	return startShop(t, rs.env, rs.args...)
+	return startShop(t, rs.env, append(slices.Clone(rs.args), extra...)...)
 }
 
 // buy orders a product through the front, as a payer's browser does, and
 // returns the order id and the id of the payment the payer was sent to.
-func (rs *replicaSet) buy(t *testing.T, product string) (orderID, paymentID string) {
+func (rs *replicaSet) buy(t testing.TB, product string) (orderID, paymentID string) {
 	t.Helper()
 	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := noRedirects.PostForm(rs.front.URL()+"/orders", url.Values{"product": {product}})
@@ -335,4 +350,24 @@ func (rs *replicaSet) buy(t *testing.T, product string) (orderID, paymentID stri
 }
 
 // store opens the replicas' database from the test, to look at it.
-func (rs *replicaSet) store(t *testing.T) *Store { return openStore(t, rs.dsn) }
+func (rs *replicaSet) store(t testing.TB) *Store { return openStore(t, rs.dsn) }
+
+// eventuallyDeadline bounds a wait for something the shop processes do on
+// their own, such as the reconciler paying an order.
+const eventuallyDeadline = 60 * time.Second
+
+// eventually waits until done reports true, asking every 20 ms, and fails
+// the test after eventuallyDeadline.
+func eventually(t testing.TB, what string, done func() bool) {
+	t.Helper()
+	deadline := time.After(eventuallyDeadline)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !done() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("%s: not within %v", what, eventuallyDeadline)
+		}
+	}
+}

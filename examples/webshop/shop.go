@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,7 +31,34 @@ type Shop struct {
 	// built from it.
 	BaseURL string
 	Log     *slog.Logger
+	// PayWithin is how long a payer has to pay: every payment's
+	// expires_date is this long after the order (defaultPayWithin if 0).
+	PayWithin time.Duration
+	// CheckEvery is the reconciler's round interval, and how long after
+	// an order it first asks Khipu about it should its notification not
+	// have arrived; the later waits are multiples of it (see nextCheck;
+	// defaultCheckEvery if 0).
+	CheckEvery time.Duration
+	// Clock is the shop's time (time.Now if nil): tests move it instead of
+	// sleeping.
+	Clock func() time.Time
 }
+
+// The defaults of PayWithin (-pay-within) and CheckEvery (-reconcile-every).
+const (
+	defaultPayWithin  = 24 * time.Hour
+	defaultCheckEvery = time.Minute
+)
+
+func (s *Shop) now() time.Time {
+	if s.Clock == nil {
+		return time.Now()
+	}
+	return s.Clock()
+}
+
+func (s *Shop) payWithin() time.Duration  { return cmp.Or(s.PayWithin, defaultPayWithin) }
+func (s *Shop) checkEvery() time.Duration { return cmp.Or(s.CheckEvery, defaultCheckEvery) }
 
 // Handler returns the shop's routes.
 func (s *Shop) Handler() http.Handler {
@@ -83,15 +111,16 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{"money": forma
 <p id="state" data-order="{{.Order.ID}}" data-state="{{.State}}">{{.Text}}</p>
 <p><a href="/">Volver a la tienda</a></p>
 {{if not .Final}}<script>
-// Coming back from Khipu proves nothing: ask the shop, which only a
-// verified notification convinces, until the order is paid or cancelled.
+// Coming back from Khipu proves nothing: ask the shop, which reads its own
+// database (a verified notification, or the reconciler asking Khipu, moves
+// the order on), until the order's state is final.
 (function poll(delay) {
   setTimeout(function () {
     fetch("/orders/{{.Order.ID}}/status").then(function (r) { return r.json(); }).then(function (o) {
       var el = document.getElementById("state");
       el.dataset.state = o.state;
       el.textContent = o.text;
-      if (o.state !== "paid" && o.state !== "cancelled") poll(2000);
+      if (!o.final) poll(2000);
     }).catch(function () { poll(5000); });
   }, delay);
 })(1000);
@@ -113,7 +142,8 @@ func (s *Shop) render(w http.ResponseWriter, status int, page string, data any) 
 // checkout stores the order with its amount and currency, creates the Khipu
 // payment for it, records the payment on the order and sends the payer to
 // Khipu. The order is in the database before Khipu hears of it, so a
-// notification can never arrive for an order the shop has not stored.
+// notification can never arrive for an order the shop has not stored. The
+// payment expires PayWithin after the order: the shop stops waiting then.
 func (s *Shop) checkout(w http.ResponseWriter, r *http.Request) {
 	product, ok := s.product(r.PostFormValue("product"))
 	if !ok {
@@ -121,12 +151,14 @@ func (s *Shop) checkout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	order, err := s.Orders.Create(ctx, product.ID, product.Price, product.Currency)
+	now := s.now()
+	order, err := s.Orders.Create(ctx, product.ID, product.Price, product.Currency, now)
 	if err != nil {
 		s.Log.Error("storing an order", "err", err)
 		http.Error(w, "No pudimos registrar tu pedido; inténtalo de nuevo", http.StatusInternalServerError)
 		return
 	}
+	expires := now.Add(s.payWithin()).Truncate(time.Second) // as Khipu keeps it
 	created, err := s.Khipu.CreatePayment(ctx, &khipu.PaymentCreateParams{
 		Subject:       product.Name,
 		Currency:      order.Currency,
@@ -135,17 +167,18 @@ func (s *Shop) checkout(w http.ResponseWriter, r *http.Request) {
 		ReturnURL:     s.BaseURL + "/orders/" + order.ID,
 		CancelURL:     s.BaseURL + "/orders/" + order.ID + "/cancel",
 		NotifyURL:     s.BaseURL + "/khipu/notify",
+		ExpiresDate:   expires,
 	})
 	if err == nil {
-		err = s.Orders.SetPayment(ctx, order.ID, created.PaymentID)
+		err = s.Orders.SetPayment(ctx, order.ID, created.PaymentID, expires, now.Add(s.checkEvery()))
 	}
 	if err != nil {
 		// Creating a payment is never retried: the payer can try again,
-		// which makes a new order. This one is cancelled; a payment whose
+		// which makes a new order. This one is closed; a payment whose
 		// answer was lost cannot pay it, as it is not the order's own.
 		s.Log.Error("creating the Khipu payment", "order", order.ID, "err", err)
-		if _, cerr := s.Orders.Cancel(context.WithoutCancel(ctx), order.ID, time.Now()); cerr != nil {
-			s.Log.Error("cancelling an order without a payment", "order", order.ID, "err", cerr)
+		if _, cerr := s.Orders.CloseUnpaid(context.WithoutCancel(ctx), order.ID, OrderFailed, s.now()); cerr != nil {
+			s.Log.Error("closing an order without a payment", "order", order.ID, "err", cerr)
 		}
 		http.Error(w, "Khipu no está disponible en este momento; inténtalo de nuevo", http.StatusBadGateway)
 		return
@@ -157,51 +190,33 @@ func (s *Shop) checkout(w http.ResponseWriter, r *http.Request) {
 type orderView struct {
 	Order       Order
 	ProductName string
-	State       string // paid, verifying, unchecked, pending or cancelled
+	State       OrderState
 	Text        string // what the payer reads
 	Final       bool   // nothing more will change it: stop polling
 }
 
-// view says where the order stands. An unpaid order is "verifying" while
-// Khipu reports its payment done or being verified but its notification has
-// not been processed yet, "unchecked" while Khipu cannot be asked, and
-// "pending" while the payer has not paid.
-//
-// A cancelled order with a payment is asked about too: the payer may have
-// paid and then followed the cancel link (in another tab, say), and the
-// notification still pays the order. It is "cancelled", and final, only
-// when Khipu says its payment was not made.
-func (s *Shop) view(ctx context.Context, o Order) orderView {
-	v := orderView{Order: o, ProductName: o.Product}
+// stateTexts are what the payer reads in each state.
+var stateTexts = map[OrderState]string{
+	OrderPending:   "Pendiente: aún no recibimos tu pago.",
+	OrderVerifying: "Verificando tu pago con Khipu…",
+	OrderCancelled: "Cancelado: no se realizó el pago.",
+	OrderPaid:      "Pagado. ¡Gracias por tu compra!",
+	OrderPaidLate:  "Recibimos tu pago después de que venció el plazo para pagar: te contactaremos para enviar tu pedido o devolverte el dinero.",
+	OrderExpired:   "Expirado: venció el plazo para pagar sin que recibiéramos tu pago.",
+	OrderRejected:  "Rechazado: Khipu nos informa que el pago no se realizará.",
+	OrderDeleted:   "Anulado: el cobro fue eliminado en Khipu.",
+	OrderFailed:    "Cancelado: no pudimos crear el cobro en Khipu; inténtalo de nuevo.",
+}
+
+// view says where the order stands, from the database alone: the page
+// never asks Khipu, however long it polls. The notification handler and
+// the reconciler are what move an order on.
+func (s *Shop) view(o Order) orderView {
+	v := orderView{Order: o, ProductName: o.Product, State: o.State(), Final: o.Final()}
 	if p, ok := s.product(o.Product); ok {
 		v.ProductName = p.Name
 	}
-	switch o.State() {
-	case OrderPaid:
-		v.State, v.Text, v.Final = "paid", "Pagado. ¡Gracias por tu compra!", true
-		return v
-	case OrderCancelled:
-		v.State, v.Text, v.Final = "cancelled", "Cancelado: no se realizó el pago.", true
-	default:
-		v.State, v.Text = "pending", "Pendiente: aún no recibimos tu pago."
-	}
-	if o.PaymentID == "" {
-		// No payment was created (or not yet): there is nothing to pay
-		// the order with, and nothing to ask Khipu.
-		return v
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	status, err := s.Khipu.PaymentStatus(ctx, o.PaymentID)
-	switch {
-	case err != nil:
-		// Khipu's answer is only a hint, but without it nothing says the
-		// payment was not made: say so, and ask again at the next poll.
-		s.Log.Warn("asking Khipu for a payment's status", "order", o.ID, "payment", o.PaymentID, "err", err)
-		v.State, v.Text, v.Final = "unchecked", "Aún no pudimos consultar tu pago con Khipu; seguimos intentando…", false
-	case status == khipu.StatusDone || status == khipu.StatusVerifying:
-		v.State, v.Text, v.Final = "verifying", "Verificando tu pago con Khipu…", false
-	}
+	v.Text = stateTexts[v.State]
 	return v
 }
 
@@ -212,7 +227,7 @@ func (s *Shop) orderPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.render(w, http.StatusOK, "order", s.view(r.Context(), order))
+	s.render(w, http.StatusOK, "order", s.view(order))
 }
 
 // status is what the order page polls.
@@ -221,26 +236,27 @@ func (s *Shop) status(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v := s.view(r.Context(), order)
+	v := s.view(order)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(struct {
-		ID    string `json:"id"`
-		State string `json:"state"`
-		Text  string `json:"text"`
-	}{order.ID, v.State, v.Text})
+		ID    string     `json:"id"`
+		State OrderState `json:"state"`
+		Text  string     `json:"text"`
+		Final bool       `json:"final"`
+	}{order.ID, v.State, v.Text, v.Final})
 }
 
 // cancel is the cancel_url: Khipu sends the payer here when they give up
-// on the payment page. Khipu makes it a GET, so a GET cancels; it changes
-// only an unpaid order, and a payment that arrives afterwards still pays
-// it, so a stray visit costs nothing.
+// on the payment page. Khipu makes it a GET, so a GET cancels; it marks
+// only an open order, and a payment that arrives afterwards still pays it,
+// so a stray visit costs nothing.
 func (s *Shop) cancel(w http.ResponseWriter, r *http.Request) {
 	order, ok := s.order(w, r)
 	if !ok {
 		return
 	}
-	changed, err := s.Orders.Cancel(r.Context(), order.ID, time.Now())
+	changed, err := s.Orders.Cancel(r.Context(), order.ID, s.now())
 	if err != nil {
 		s.Log.Error("cancelling an order", "order", order.ID, "err", err)
 		http.Error(w, "No pudimos cancelar tu pedido; inténtalo de nuevo", http.StatusInternalServerError)
@@ -250,7 +266,7 @@ func (s *Shop) cancel(w http.ResponseWriter, r *http.Request) {
 		s.Log.Info("order cancelled", "order", order.ID)
 	}
 	if order, ok = s.order(w, r); ok {
-		s.render(w, http.StatusOK, "order", s.view(r.Context(), order))
+		s.render(w, http.StatusOK, "order", s.view(order))
 	}
 }
 
@@ -270,38 +286,52 @@ func (s *Shop) order(w http.ResponseWriter, r *http.Request) (Order, bool) {
 	return order, true
 }
 
-// deliver runs for every notification the Gateway verified. It checks the
-// payment against its order and marks the order paid; the database makes
-// that happen once however often, and at however many shop processes, the
-// notification arrives. It is quick, so Khipu gets its answer well inside
-// the 30 s it waits.
+// deliver runs for every notification the Gateway verified. It is quick,
+// so Khipu gets its answer well inside the 30 s it waits; an error makes
+// the Gateway answer 5xx, and Khipu notify again.
 func (s *Shop) deliver(ctx context.Context, p *VerifiedPayment) error {
-	order, err := s.Orders.Get(ctx, p.TransactionID)
+	_, err := s.settle(ctx, p, "notification")
+	return err
+}
+
+// settle is what the shop does with a payment Khipu reports done, brought
+// by a notification or found by the reconciler (via says which): one
+// function for both, so that both check the payment against its order the
+// same way and pay it once (Store.Settle). It reports whether the payment
+// settled the order (paid it, paid it late, or had paid it before).
+//
+// A payment that does not pay its order (another payment for the same
+// order id, another amount or currency) is logged and refused, and nil is
+// returned: Khipu sending it again would not change it. An error is the
+// database's: the notification is answered 5xx and Khipu sends it again,
+// or the reconciler asks again at its next step.
+func (s *Shop) settle(ctx context.Context, p *VerifiedPayment, via string) (bool, error) {
+	outcome, err := s.Orders.Settle(ctx, p, s.now())
 	switch {
 	case errors.Is(err, ErrNoOrder):
-		s.Log.Warn("notification for an unknown order", "payment", p.PaymentID, "transaction_id", p.TransactionID)
-		return nil // nothing to deliver, and a retry will not change that
-	case err != nil:
-		return err // Khipu notifies again later
-	}
-	if err := p.Check(order); err != nil {
-		s.Log.Warn("payment does not match its order; not delivering", "payment", p.PaymentID, "order", order.ID, "err", err)
-		return nil
-	}
-	changed, err := s.Orders.MarkPaid(ctx, order.ID, p.PaymentID, time.Now())
-	switch {
+		s.Log.Warn("payment for an unknown order", "payment", p.PaymentID, "transaction_id", p.TransactionID, "via", via)
+		return false, nil
 	case errors.Is(err, errNotOrdersPayment):
-		// Right order id, amount and currency, but not the payment this
-		// shop created for the order: nothing proves it was meant for it.
-		s.Log.Warn("payment is not the one created for its order; not delivering", "err", err)
-		return nil
+		// Right order id, amount and currency, maybe, but not the payment
+		// this shop created for the order: nothing proves it was meant for
+		// it.
+		s.Log.Warn("payment is not the one created for its order; not delivering", "via", via, "err", err)
+		return false, nil
+	case errors.Is(err, errMismatch):
+		s.Log.Warn("payment does not match its order; not delivering", "payment", p.PaymentID, "order", p.TransactionID, "via", via, "err", err)
+		return false, nil
 	case err != nil:
-		return err // Khipu notifies again later
+		return false, err
 	}
-	if changed {
+	switch outcome {
+	case settledPaid:
 		// The shipment was queued in the same transaction; a worker
 		// reading the shipments table does the slow work.
-		s.Log.Info("order paid", "order", order.ID, "payment", p.PaymentID)
+		s.Log.Info("order paid", "order", p.TransactionID, "payment", p.PaymentID, "via", via)
+	case settledLate:
+		// Neither shipped nor dropped: the order waits for a person.
+		s.Log.Error("paid after expiry: ship or refund", "order", p.TransactionID, "payment", p.PaymentID,
+			"out_of_date_conciliation", p.OutOfDate, "via", via)
 	}
-	return nil
+	return true, nil
 }

@@ -19,7 +19,7 @@ import (
 const DefaultBaseURL = "https://khipu.com/api/2.0"
 
 // Version is this library's version. It is sent in the User-Agent header.
-const Version = "0.2.0"
+const Version = "1.0.0"
 
 // DefaultTimeout is the timeout of the http.Client a Client uses when none is
 // given: a whole attempt, body included, never takes longer.

@@ -238,6 +238,16 @@ func TestCallbackHandler(t *testing.T) {
 		assert.Equal(t, 500, res.logs[0].Status)
 		assert.Equal(t, "database is down", res.logs[0].Error)
 	})
+	t.Run("fn's error holds a MismatchError: 500 like any error", func(t *testing.T) {
+		// Issue 17, item 1: a mismatch that the shop failed to record
+		// must be delivered again.
+		mismatch := errors.Join(&khipu.MismatchError{Field: "status", Want: "ENABLED", Got: "DISABLED"}, errors.New("recording it: database is down"))
+		res, _ := run(t, func(f *fake) { khipuSays(f, "ENABLED") }, callback(genuine, "application/json"), fmt.Errorf("plan 12: %w", mismatch))
+		assert.Equal(t, http.StatusInternalServerError, res.code)
+		require.Len(t, res.logs, 1)
+		assert.Equal(t, "ERROR", res.logs[0].Level)
+		assert.Equal(t, 500, res.logs[0].Status)
+	})
 	t.Run("malformed: 400 without asking Khipu", func(t *testing.T) {
 		for _, body := range []string{`{"status":"enabled"}`, `{"subscription_id":"` + subscriptionID + `"}`, "not json"} {
 			res, _ := run(t, func(f *fake) { khipuSays(f, "ENABLED") }, callback(body, "application/json"), nil)
@@ -340,6 +350,14 @@ func TestChargeErrorHandler(t *testing.T) {
 		assert.Equal(t, "WARN", res.logs[0].Level, "the report")
 		assert.Equal(t, "ERROR", res.logs[1].Level)
 		assert.Equal(t, "queue full", res.logs[1].Error)
+	})
+	t.Run("fn's error holds a MismatchError: 500 like any error", func(t *testing.T) {
+		mismatch := errors.Join(&khipu.MismatchError{Field: "transaction_id", Want: "charge-2026-03", Got: "charge-2026-02"}, errors.New("queue full"))
+		res, _ := run(t, callback(report, "application/json"), mismatch)
+		assert.Equal(t, http.StatusInternalServerError, res.code)
+		require.Len(t, res.logs, 2)
+		assert.Equal(t, "ERROR", res.logs[1].Level)
+		assert.Equal(t, 500, res.logs[1].Status)
 	})
 	t.Run("not a POST: 405", func(t *testing.T) {
 		res, _ := run(t, httptest.NewRequest(http.MethodGet, "https://shop.example/khipu/charge-error", nil), nil)

@@ -538,10 +538,10 @@ const (
 // an amount from a bank now, and the limits that apply. ("Destinatary" is
 // Khipu's spelling.)
 type Prediction struct {
-	Result                  PredictionResult
-	MaxAmount               khipu.Amount
-	CoolDownDate            time.Time
-	NewDestinataryMaxAmount khipu.Amount
+	Result                  PredictionResult `json:"result"`
+	MaxAmount               khipu.Amount     `json:"max_amount"`
+	CoolDownDate            time.Time        `json:"cool_down_date"`
+	NewDestinataryMaxAmount khipu.Amount     `json:"new_destinatary_max_amount"`
 }
 
 // UnmarshalJSON decodes Khipu's answer: amounts as numbers or strings, any

@@ -378,7 +378,10 @@ func (p *ReceiverCreateParams) Validate() error {
 // ReceiverCreated is Khipu's answer to Receivers.Create: the new collection
 // account's id and credentials. APIKey, the new account's API v3 key, is
 // sent only by some accounts' answers. Its printed form, by any fmt verb or
-// log/slog, never shows Secret or APIKey.
+// as a log/slog attribute's value, never shows Secret or APIKey.
+// json.Marshal writes both, as a program that stores them needs; and so
+// does slog's JSONHandler for a ReceiverCreated inside a slice, map or
+// struct it marshals, so log the value itself, never a container of it.
 type ReceiverCreated struct {
 	ReceiverID string `json:"receiver_id"`
 	Secret     string `json:"secret"`

@@ -274,12 +274,12 @@ func TestCallbackHandler(t *testing.T) {
 		_, c := setup(t)
 		assert.Panics(t, func() { c.Subscriptions.CallbackHandler(nil) })
 	})
-	t.Run("without WithHandlerLogger, refusals go to slog.Default", func(t *testing.T) {
-		var buf syncBuffer
+	t.Run("without WithHandlerLogger, refusals go to slog.Default, not to the client's logger", func(t *testing.T) {
+		var buf, clientLog syncBuffer
 		prev := slog.Default()
 		t.Cleanup(func() { slog.SetDefault(prev) })
 		slog.SetDefault(slogAtInfo(&buf))
-		f, c := setup(t)
+		f, c := setup(t, khipuv3.WithLogger(debugLogger(&clientLog)))
 		khipuSays(f, "DISABLED")
 		w := httptest.NewRecorder()
 		c.Subscriptions.CallbackHandler(func(context.Context, *khipuv3.Subscription) error { return nil }).
@@ -288,6 +288,9 @@ func TestCallbackHandler(t *testing.T) {
 		logs := records(t, &buf)
 		require.Len(t, logs, 1)
 		assert.Equal(t, 409, logs[0].Status)
+		for _, r := range records(t, &clientLog) {
+			assert.Equal(t, "khipu request", r.Msg, "the client's logger gets only its requests")
+		}
 	})
 }
 
@@ -368,6 +371,22 @@ func TestChargeErrorHandler(t *testing.T) {
 	t.Run("a nil fn panics", func(t *testing.T) {
 		_, c := setup(t)
 		assert.Panics(t, func() { c.Charges.ErrorHandler(nil) })
+	})
+	t.Run("without WithHandlerLogger, reports go to slog.Default, not to the client's logger", func(t *testing.T) {
+		var buf, clientLog syncBuffer
+		prev := slog.Default()
+		t.Cleanup(func() { slog.SetDefault(prev) })
+		slog.SetDefault(slogAtInfo(&buf))
+		_, c := setup(t, khipuv3.WithLogger(debugLogger(&clientLog)))
+		w := httptest.NewRecorder()
+		c.Charges.ErrorHandler(func(context.Context, *khipuv3.ChargeErrorReport) error { return errors.New("queue full") }).
+			ServeHTTP(w, callback(report, "application/json"))
+		assert.Equal(t, http.StatusInternalServerError, w.Code)
+		logs := records(t, &buf)
+		require.Len(t, logs, 2, "the report and fn's error")
+		assert.Equal(t, "WARN", logs[0].Level)
+		assert.Equal(t, "ERROR", logs[1].Level)
+		assert.Empty(t, clientLog.String(), "the client's logger gets only its requests, and there were none")
 	})
 }
 

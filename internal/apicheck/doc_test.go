@@ -26,8 +26,11 @@ func TestEveryPublicPackageAndExportedNameHasGodoc(t *testing.T) {
 		}
 		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, m.path), "/")
 		dir := filepath.Join(m.root, filepath.FromSlash(rel))
-		pkg := parseDir(t, dir, p.Name)
-		d := doc.New(pkg, p.ImportPath, 0)
+		fset, files := parseDir(t, dir, p.Name)
+		d, err := doc.NewFromFiles(fset, files, p.ImportPath)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if want := "Package " + p.Name + " "; !strings.HasPrefix(d.Doc, want) {
 			first, _, _ := strings.Cut(d.Doc, "\n")
 			t.Errorf("%s: the package doc does not open with %q but with %q", p.ImportPath, want, first)
@@ -39,14 +42,14 @@ func TestEveryPublicPackageAndExportedNameHasGodoc(t *testing.T) {
 }
 
 // parseDir parses the non-test Go files of dir that belong to package name.
-func parseDir(t *testing.T, dir, name string) *ast.Package {
+func parseDir(t *testing.T, dir, name string) (*token.FileSet, []*ast.File) {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fset := token.NewFileSet()
-	pkg := &ast.Package{Name: name, Files: map[string]*ast.File{}}
+	var files []*ast.File
 	for _, e := range entries {
 		n := e.Name()
 		if e.IsDir() || !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
@@ -57,10 +60,10 @@ func parseDir(t *testing.T, dir, name string) *ast.Package {
 			t.Fatal(err)
 		}
 		if f.Name.Name == name {
-			pkg.Files[n] = f
+			files = append(files, f)
 		}
 	}
-	return pkg
+	return fset, files
 }
 
 // undocumented lists the exported names of d without a doc comment.

@@ -295,7 +295,11 @@ func (s *Success) UnmarshalJSON(data []byte) error {
 }
 
 // ReceiverCreated is Khipu's answer to Receivers.Create: the new collection
-// account's credentials. Its printed form never shows Secret.
+// account's credentials. Its printed form, by any fmt verb or as a log/slog
+// attribute's value, never shows Secret. json.Marshal writes it, as a
+// program that stores it needs; and so does slog's JSONHandler for a
+// ReceiverCreated inside a slice, map or struct it marshals, so log the
+// value itself, never a container of it.
 type ReceiverCreated struct {
 	ReceiverID string `json:"receiver_id"`
 	Secret     string `json:"secret"`

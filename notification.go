@@ -147,7 +147,11 @@ type handlerConfig struct {
 // Client's logger (WithLogger), or to slog.Default() when the Client has
 // none.
 func WithHandlerLogger(l *slog.Logger) HandlerOption {
-	return func(c *handlerConfig) { c.logger = l }
+	return func(c *handlerConfig) {
+		if l != nil { // nil is no option: the default stays
+			c.logger = l
+		}
+	}
 }
 
 // NotificationHandler returns an http.Handler for a payment's notify_url. It

@@ -403,10 +403,13 @@ func TestNotificationHandlerLogsToItsHandlerLoggerRatherThanTheClients(t *testin
 	assert.Len(t, handlerLogs.take(t), 2)
 	assert.Empty(t, clientLogs.String())
 
-	// Without the option, the client's logger is the default.
-	h := c2.NotificationHandler(func(context.Context, *khipu.Payment) error { return nil })
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/notify", nil))
-	assert.Len(t, clientLogs.take(t), 1)
+	// Without the option, or with a nil logger (as its godoc says), the
+	// client's logger is the default.
+	for _, opts := range [][]khipu.HandlerOption{nil, {khipu.WithHandlerLogger(nil)}} {
+		h := c2.NotificationHandler(func(context.Context, *khipu.Payment) error { return nil }, opts...)
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/notify", nil))
+		assert.Len(t, clientLogs.take(t), 1, "%d options", len(opts))
+	}
 }
 
 func TestDuplicatesWaitingForACallbackThatPanicsAreAnswered500(t *testing.T) {

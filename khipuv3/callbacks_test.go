@@ -238,6 +238,16 @@ func TestCallbackHandler(t *testing.T) {
 		assert.Equal(t, 500, res.logs[0].Status)
 		assert.Equal(t, "database is down", res.logs[0].Error)
 	})
+	t.Run("fn's error holds a MismatchError: 500 like any error", func(t *testing.T) {
+		// Issue 17, item 1: a mismatch that the shop failed to record
+		// must be delivered again.
+		mismatch := errors.Join(&khipu.MismatchError{Field: "status", Want: "ENABLED", Got: "DISABLED"}, errors.New("recording it: database is down"))
+		res, _ := run(t, func(f *fake) { khipuSays(f, "ENABLED") }, callback(genuine, "application/json"), fmt.Errorf("plan 12: %w", mismatch))
+		assert.Equal(t, http.StatusInternalServerError, res.code)
+		require.Len(t, res.logs, 1)
+		assert.Equal(t, "ERROR", res.logs[0].Level)
+		assert.Equal(t, 500, res.logs[0].Status)
+	})
 	t.Run("malformed: 400 without asking Khipu", func(t *testing.T) {
 		for _, body := range []string{`{"status":"enabled"}`, `{"subscription_id":"` + subscriptionID + `"}`, "not json"} {
 			res, _ := run(t, func(f *fake) { khipuSays(f, "ENABLED") }, callback(body, "application/json"), nil)
@@ -264,12 +274,12 @@ func TestCallbackHandler(t *testing.T) {
 		_, c := setup(t)
 		assert.Panics(t, func() { c.Subscriptions.CallbackHandler(nil) })
 	})
-	t.Run("without WithHandlerLogger, refusals go to slog.Default", func(t *testing.T) {
-		var buf syncBuffer
+	t.Run("without WithHandlerLogger, refusals go to slog.Default, not to the client's logger", func(t *testing.T) {
+		var buf, clientLog syncBuffer
 		prev := slog.Default()
 		t.Cleanup(func() { slog.SetDefault(prev) })
 		slog.SetDefault(slogAtInfo(&buf))
-		f, c := setup(t)
+		f, c := setup(t, khipuv3.WithLogger(debugLogger(&clientLog)))
 		khipuSays(f, "DISABLED")
 		w := httptest.NewRecorder()
 		c.Subscriptions.CallbackHandler(func(context.Context, *khipuv3.Subscription) error { return nil }).
@@ -278,6 +288,9 @@ func TestCallbackHandler(t *testing.T) {
 		logs := records(t, &buf)
 		require.Len(t, logs, 1)
 		assert.Equal(t, 409, logs[0].Status)
+		for _, r := range records(t, &clientLog) {
+			assert.Equal(t, "khipu request", r.Msg, "the client's logger gets only its requests")
+		}
 	})
 }
 
@@ -341,6 +354,14 @@ func TestChargeErrorHandler(t *testing.T) {
 		assert.Equal(t, "ERROR", res.logs[1].Level)
 		assert.Equal(t, "queue full", res.logs[1].Error)
 	})
+	t.Run("fn's error holds a MismatchError: 500 like any error", func(t *testing.T) {
+		mismatch := errors.Join(&khipu.MismatchError{Field: "transaction_id", Want: "charge-2026-03", Got: "charge-2026-02"}, errors.New("queue full"))
+		res, _ := run(t, callback(report, "application/json"), mismatch)
+		assert.Equal(t, http.StatusInternalServerError, res.code)
+		require.Len(t, res.logs, 2)
+		assert.Equal(t, "ERROR", res.logs[1].Level)
+		assert.Equal(t, 500, res.logs[1].Status)
+	})
 	t.Run("not a POST: 405", func(t *testing.T) {
 		res, _ := run(t, httptest.NewRequest(http.MethodGet, "https://shop.example/khipu/charge-error", nil), nil)
 		assert.Equal(t, http.StatusMethodNotAllowed, res.code)
@@ -350,6 +371,22 @@ func TestChargeErrorHandler(t *testing.T) {
 	t.Run("a nil fn panics", func(t *testing.T) {
 		_, c := setup(t)
 		assert.Panics(t, func() { c.Charges.ErrorHandler(nil) })
+	})
+	t.Run("without WithHandlerLogger, reports go to slog.Default, not to the client's logger", func(t *testing.T) {
+		var buf, clientLog syncBuffer
+		prev := slog.Default()
+		t.Cleanup(func() { slog.SetDefault(prev) })
+		slog.SetDefault(slogAtInfo(&buf))
+		_, c := setup(t, khipuv3.WithLogger(debugLogger(&clientLog)))
+		w := httptest.NewRecorder()
+		c.Charges.ErrorHandler(func(context.Context, *khipuv3.ChargeErrorReport) error { return errors.New("queue full") }).
+			ServeHTTP(w, callback(report, "application/json"))
+		assert.Equal(t, http.StatusInternalServerError, w.Code)
+		logs := records(t, &buf)
+		require.Len(t, logs, 2, "the report and fn's error")
+		assert.Equal(t, "WARN", logs[0].Level)
+		assert.Equal(t, "ERROR", logs[1].Level)
+		assert.Empty(t, clientLog.String(), "the client's logger gets only its requests, and there were none")
 	})
 }
 

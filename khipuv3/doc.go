@@ -78,7 +78,7 @@
 // net/http (Fiber, AWS Lambda); [ParseNotification] does it from an
 // *http.Request; [VerifySignature] is the signature check alone. [Sign]
 // makes the header Khipu would send, for your own handler's tests.
-
+//
 // # Automatic payments
 //
 // [SubscriptionsService.Create] asks for a debit mandate and gives the URL

@@ -378,7 +378,10 @@ func (p *ReceiverCreateParams) Validate() error {
 // ReceiverCreated is Khipu's answer to Receivers.Create: the new collection
 // account's id and credentials. APIKey, the new account's API v3 key, is
 // sent only by some accounts' answers. Its printed form, by any fmt verb or
-// log/slog, never shows Secret or APIKey.
+// as a log/slog attribute's value, never shows Secret or APIKey.
+// json.Marshal writes both, as a program that stores them needs; and so
+// does slog's JSONHandler for a ReceiverCreated inside a slice, map or
+// struct it marshals, so log the value itself, never a container of it.
 type ReceiverCreated struct {
 	ReceiverID string `json:"receiver_id"`
 	Secret     string `json:"secret"`
@@ -538,10 +541,10 @@ const (
 // an amount from a bank now, and the limits that apply. ("Destinatary" is
 // Khipu's spelling.)
 type Prediction struct {
-	Result                  PredictionResult
-	MaxAmount               khipu.Amount
-	CoolDownDate            time.Time
-	NewDestinataryMaxAmount khipu.Amount
+	Result                  PredictionResult `json:"result"`
+	MaxAmount               khipu.Amount     `json:"max_amount"`
+	CoolDownDate            time.Time        `json:"cool_down_date"`
+	NewDestinataryMaxAmount khipu.Amount     `json:"new_destinatary_max_amount"`
 }
 
 // UnmarshalJSON decodes Khipu's answer: amounts as numbers or strings, any

@@ -8,6 +8,8 @@
 //
 // It also holds the checks of the module's architecture (arch_test.go): no
 // package's init sets another package's state, and nothing in internal/
-// imports a client package. The package has no code of its own; its tests
+// imports a client package; and the check that every public package's doc
+// comment opens with "Package <name>" and every exported name has one
+// (doc_test.go). The package has no code of its own; its tests
 // use the standard library only (go/types, and "go list" for export data).
 package apicheck

@@ -26,10 +26,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/khipu-go/khipu/internal/rest"
@@ -343,35 +341,14 @@ func readBody(r *http.Request, max int64) ([]byte, error) {
 // Clip is s for a log record, from a POST nobody authenticated: at most n
 // bytes of it (cut on a rune boundary, with "..." and the full length
 // after), on one line (control characters, line separators and invalid
-// UTF-8 escaped as in a Go string).
+// UTF-8 escaped by rest.OneLine, as in a Go string).
 func Clip(s string, n int) string {
-	cut := len(s) > n
-	text := s
-	if cut {
-		end := n
-		for end > 0 && !utf8.RuneStart(s[end]) {
-			end--
-		}
-		text = s[:end]
+	if len(s) <= n {
+		return rest.OneLine(s)
 	}
-	var b strings.Builder
-	for i, r := range text {
-		switch {
-		case r == utf8.RuneError:
-			if _, size := utf8.DecodeRuneInString(text[i:]); size == 1 {
-				fmt.Fprintf(&b, `\x%02x`, text[i])
-				continue
-			}
-			b.WriteRune(r)
-		case unicode.IsPrint(r) || r == ' ':
-			b.WriteRune(r)
-		default:
-			q := strconv.QuoteRuneToASCII(r) // '\n', '\x1b', '\u2028'
-			b.WriteString(q[1 : len(q)-1])
-		}
+	end := n
+	for end > 0 && !utf8.RuneStart(s[end]) {
+		end--
 	}
-	if cut {
-		fmt.Fprintf(&b, "... (%d bytes)", len(s))
-	}
-	return b.String()
+	return rest.OneLine(s[:end]) + "... (" + strconv.Itoa(len(s)) + " bytes)"
 }

@@ -228,9 +228,9 @@
 //     created without expires_date expires 24 hours after its creation by
 //     that clock, as one real answer of Khipu's suggests (Khipu does not
 //     document its default), and conciliation dates are whole seconds.
-//   - out_of_date_conciliation is true when a payment was made done after
-//     its expires_date, which only SetStatus does (Pay refuses an expired
-//     payment): Khipu decides it when it reconciles a late transfer.
+//   - out_of_date_conciliation is true when a payment was made done at or
+//     after its expires_date, which only SetStatus does (Pay refuses an
+//     expired payment): Khipu decides it when it reconciles a late transfer.
 //   - A notification is lost only when a test asks (PayWithoutNotifying,
 //     or the control API's pay with {"notify": false}), and for good: Khipu
 //     would retry it, here only Notify sends it.

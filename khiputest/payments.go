@@ -19,6 +19,7 @@ type payment struct {
 
 	status, statusDetail string
 	conciliation         time.Time // when it was paid
+	outOfDate            bool      // it was paid at or after its expires_date, by the server's clock to the nanosecond
 	deleted, confirmed   bool
 	refunded             amount      // the sum of its refunds
 	notify               notifyState // how its notifications went
@@ -49,6 +50,15 @@ func (p *payment) collected() bool {
 // can no longer be paid.
 func (p *payment) expired(now time.Time) bool {
 	return p.status == statusPending && !now.Before(p.expires)
+}
+
+// conciliate records that p was paid at now: its conciliation date, in
+// whole seconds as Khipu writes it, and whether it was paid out of date,
+// decided at now itself, as expired decides, so that a payment made done in
+// the second it expired is out of date too.
+func (p *payment) conciliate(now time.Time) {
+	p.conciliation = now.UTC().Truncate(time.Second)
+	p.outOfDate = !now.Before(p.expires)
 }
 
 // state is p's status and detail, for messages and the payment page:
@@ -477,9 +487,9 @@ func (p *payment) view(base string, v3 bool) paymentView {
 		v.PersonalIdentifier = "11.111.111-1"
 		v.BankAccountNumber = "000012345678"
 		v.PaymentMethod = "simplified_transfer"
-		// Reconciled after its expires_date: a transfer that arrived late
-		// (SetStatus on an expired payment plays it).
-		v.OutOfDateConciliation = !p.expires.IsZero() && p.conciliation.After(p.expires)
+		// Reconciled once expired: a transfer that arrived late (SetStatus
+		// on an expired payment plays it).
+		v.OutOfDateConciliation = p.outOfDate
 		if v3 {
 			v.FundsSource = "not-available" // as Khipu's DemoBank payments have it
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/khipu-go/khipu"
+	"github.com/khipu-go/khipu/internal/phpjson"
 	"github.com/khipu-go/khipu/internal/wire"
 )
 
@@ -324,7 +325,7 @@ func controlError(w http.ResponseWriter, status int, message string) {
 // controlWrite answers status with v as JSON, with <, > and & as they are:
 // a shop's answer quoted in notify_error reads as the shop wrote it.
 func controlWrite(w http.ResponseWriter, status int, v any) {
-	body, err := plainJSON(v)
+	body, err := phpjson.Plain(v)
 	if err != nil { // a bug in this package: say so rather than send half an answer
 		http.Error(w, "khiputest: encoding the answer: "+err.Error(), http.StatusInternalServerError)
 		return

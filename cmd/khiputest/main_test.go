@@ -9,6 +9,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -491,10 +492,16 @@ func TestBadFlagsExitWith2(t *testing.T) {
 		{[]string{"-nope"}, ""},
 		{[]string{"extra"}, `unexpected arguments ["extra"]`},
 	} {
-		cmd := exec.Command(binary, append([]string{"-addr", "127.0.0.1:0"}, tt.args...)...)
+		// A flag taken by mistake would start a server that never exits:
+		// the deadline ends it, and the test fails, in seconds.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		cmd := exec.CommandContext(ctx, binary, append([]string{"-addr", "127.0.0.1:0"}, tt.args...)...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		err := cmd.Run()
+		timedOut := ctx.Err() != nil
+		cancel()
+		require.False(t, timedOut, "%v: the program was still running after 10 s: it took the flag", tt.args)
 		var exit *exec.ExitError
 		require.True(t, errors.As(err, &exit), "%v: %v", tt.args, err)
 		assert.Equal(t, 2, exit.ExitCode(), "%v", tt.args)

@@ -305,13 +305,25 @@ func (s *Server) exists(id string) bool {
 // controlRead decodes r's JSON body into v, refusing unknown fields, or
 // answers a 400 and returns false.
 func controlRead(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxRequestBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := decodeControl(io.LimitReader(r.Body, maxRequestBody), v); err != nil {
 		controlError(w, http.StatusBadRequest, "the body must be a JSON object of this route's fields: "+err.Error())
 		return false
 	}
 	return true
+}
+
+// decodeControl decodes the one JSON value of body into v, refusing
+// unknown fields and anything after the value but white space.
+func decodeControl(body io.Reader, v any) error {
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("more after the JSON object")
+	}
+	return nil
 }
 
 // controlJSON answers 200 with v.

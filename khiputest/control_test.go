@@ -307,3 +307,27 @@ func TestControlIndex(t *testing.T) {
 		assert.NotContains(t, msg, "FailNext", "no Go names")
 	})
 }
+
+// A control body is one JSON object: anything after it makes it malformed,
+// a 400, and the route does nothing, as a body cut short does.
+func TestControlRefusesABodyWithMoreAfterItsObject(t *testing.T) {
+	_, base, client := controlServer(t)
+	id := mustCreate(t, client).PaymentID
+	for path, body := range map[string]string{
+		"/khiputest/payments/" + id + "/pay":    `{"notify": false} {"notify": true}`,
+		"/khiputest/payments/" + id + "/status": `{"status": "done", "status_detail": "normal"} x`,
+		"/khiputest/fail-next":                  `{"endpoint": "GET /banks", "status": 503}]`,
+		"/khiputest/clock":                      `{"advance": "25h"}{"advance": "1h"}`,
+	} {
+		status, got := control(t, base, http.MethodPost, path, body)
+		assert.Equal(t, http.StatusBadRequest, status, "%s %s: %v", path, body, got)
+	}
+	p, err := client.Payments.Get(context.Background(), id)
+	require.NoError(t, err)
+	assert.Equal(t, khipu.StatusPending, p.Status, "neither paid nor put in another status")
+	_, err = client.Banks.List(context.Background())
+	assert.NoError(t, err, "no failure queued")
+	// White space after the object is no more than the object.
+	status, got := control(t, base, http.MethodPost, "/khiputest/payments/"+id+"/pay", "{\"notify\": false}\n\t ")
+	assert.Equal(t, http.StatusOK, status, "%v", got)
+}

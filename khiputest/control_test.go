@@ -62,13 +62,13 @@ func TestControlPayAndNotify(t *testing.T) {
 	assert.Equal(t, shop.url, got["notify_url"])
 	assert.Equal(t, 500.0, got["notify_status"])
 	assert.Contains(t, got["notify_error"], "was answered 500")
-	<-shop.got
+	recv(t, shop.got)
 
 	status, got = control(t, base, http.MethodPost, path+"/notify", "")
 	assert.Equal(t, http.StatusOK, status)
 	assert.Equal(t, 200.0, got["notify_status"])
 	assert.NotContains(t, got, "notify_error")
-	<-shop.got
+	recv(t, shop.got)
 
 	status, got = control(t, base, http.MethodPost, path+"/pay", "")
 	assert.Equal(t, http.StatusConflict, status, "paid already")
@@ -210,12 +210,12 @@ func TestControlAuthorizeSubscription(t *testing.T) {
 	assert.Equal(t, shop.url, got["notify_url"])
 	assert.Equal(t, 500.0, got["callback_status"])
 	assert.Contains(t, got["callback_error"], "was answered 500")
-	assert.JSONEq(t, `{"subscription_id": "`+refused+`", "status": "enabled"}`, string((<-shop.got).body))
+	assert.JSONEq(t, `{"subscription_id": "`+refused+`", "status": "enabled"}`, string((recv(t, shop.got)).body))
 
 	status, got = control(t, base, http.MethodPost, "/khiputest/subscriptions/"+accepted+"/authorize", "")
 	assert.Equal(t, http.StatusOK, status)
 	assert.Equal(t, map[string]any{"subscription_id": accepted, "status": "ENABLED", "notify_url": shop.url}, got)
-	<-shop.got
+	recv(t, shop.got)
 	assert.Equal(t, "ENABLED", subscriptionStatus(t, srv, accepted)["status"])
 
 	status, got = control(t, base, http.MethodPost, "/khiputest/subscriptions/"+accepted+"/authorize", "")

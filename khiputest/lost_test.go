@@ -42,7 +42,7 @@ func TestPayWithoutNotifyingPaysAndSendsNothing(t *testing.T) {
 	assert.Error(t, srv.Pay(created.PaymentID), "paid already")
 
 	require.NoError(t, srv.Notify(created.PaymentID), "the notification can still arrive late")
-	got := <-shop.got
+	got := recv(t, shop.got)
 	assert.Equal(t, created.PaymentID, tokenPayment(t, client, got.body))
 }
 
@@ -87,7 +87,7 @@ func TestControlPaysWithoutNotifying(t *testing.T) {
 	status, got = control(t, base, http.MethodPost, "/khiputest/payments/"+other+"/pay", `{"notify": true}`)
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, 200.0, got["notify_status"], "notify true is Pay")
-	<-shop.got
+	recv(t, shop.got)
 
 	for _, body := range []string{`{"notify": "no"}`, `{"notfy": false}`, `[false]`} {
 		status, got = control(t, base, http.MethodPost, "/khiputest/payments/"+create()+"/pay", body)
@@ -194,7 +194,7 @@ func TestAPaymentMadeDoneAfterItExpiredIsOutOfDate(t *testing.T) {
 	var n struct {
 		OutOfDate bool `json:"out_of_date_conciliation"`
 	}
-	require.NoError(t, json.Unmarshal((<-shop.got).body, &n))
+	require.NoError(t, json.Unmarshal((recv(t, shop.got)).body, &n))
 	assert.True(t, n.OutOfDate)
 }
 

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/khipu-go/khipu/internal/phpjson"
 )
 
 // maxRequestBody caps a request body: Khipu's largest request, a payment
@@ -170,7 +172,7 @@ func (resp response) write(w http.ResponseWriter, d *dialect) {
 	}
 	encode := json.Marshal
 	if d.v3 {
-		encode = phpJSON
+		encode = phpjson.Marshal
 	}
 	body, err := encode(resp.body)
 	if err != nil { // a bug in this package: say so rather than send half an answer

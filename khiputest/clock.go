@@ -2,7 +2,6 @@ package khiputest
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"math"
 	"net/http"
@@ -92,9 +91,7 @@ func controlReadOptional(w http.ResponseWriter, r *http.Request, v any) bool {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return true
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := decodeControl(bytes.NewReader(body), v); err != nil {
 		controlError(w, http.StatusBadRequest, "the body must be a JSON object of this route's fields: "+err.Error())
 		return false
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/khipu-go/khipu"
+	"github.com/khipu-go/khipu/internal/phpjson"
 	"github.com/khipu-go/khipu/internal/wire"
 )
 
@@ -304,13 +305,25 @@ func (s *Server) exists(id string) bool {
 // controlRead decodes r's JSON body into v, refusing unknown fields, or
 // answers a 400 and returns false.
 func controlRead(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxRequestBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := decodeControl(io.LimitReader(r.Body, maxRequestBody), v); err != nil {
 		controlError(w, http.StatusBadRequest, "the body must be a JSON object of this route's fields: "+err.Error())
 		return false
 	}
 	return true
+}
+
+// decodeControl decodes the one JSON value of body into v, refusing
+// unknown fields and anything after the value but white space.
+func decodeControl(body io.Reader, v any) error {
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("more after the JSON object")
+	}
+	return nil
 }
 
 // controlJSON answers 200 with v.
@@ -324,7 +337,7 @@ func controlError(w http.ResponseWriter, status int, message string) {
 // controlWrite answers status with v as JSON, with <, > and & as they are:
 // a shop's answer quoted in notify_error reads as the shop wrote it.
 func controlWrite(w http.ResponseWriter, status int, v any) {
-	body, err := plainJSON(v)
+	body, err := phpjson.Plain(v)
 	if err != nil { // a bug in this package: say so rather than send half an answer
 		http.Error(w, "khiputest: encoding the answer: "+err.Error(), http.StatusInternalServerError)
 		return

@@ -62,13 +62,13 @@ func TestControlPayAndNotify(t *testing.T) {
 	assert.Equal(t, shop.url, got["notify_url"])
 	assert.Equal(t, 500.0, got["notify_status"])
 	assert.Contains(t, got["notify_error"], "was answered 500")
-	<-shop.got
+	recv(t, shop.got)
 
 	status, got = control(t, base, http.MethodPost, path+"/notify", "")
 	assert.Equal(t, http.StatusOK, status)
 	assert.Equal(t, 200.0, got["notify_status"])
 	assert.NotContains(t, got, "notify_error")
-	<-shop.got
+	recv(t, shop.got)
 
 	status, got = control(t, base, http.MethodPost, path+"/pay", "")
 	assert.Equal(t, http.StatusConflict, status, "paid already")
@@ -210,12 +210,12 @@ func TestControlAuthorizeSubscription(t *testing.T) {
 	assert.Equal(t, shop.url, got["notify_url"])
 	assert.Equal(t, 500.0, got["callback_status"])
 	assert.Contains(t, got["callback_error"], "was answered 500")
-	assert.JSONEq(t, `{"subscription_id": "`+refused+`", "status": "enabled"}`, string((<-shop.got).body))
+	assert.JSONEq(t, `{"subscription_id": "`+refused+`", "status": "enabled"}`, string((recv(t, shop.got)).body))
 
 	status, got = control(t, base, http.MethodPost, "/khiputest/subscriptions/"+accepted+"/authorize", "")
 	assert.Equal(t, http.StatusOK, status)
 	assert.Equal(t, map[string]any{"subscription_id": accepted, "status": "ENABLED", "notify_url": shop.url}, got)
-	<-shop.got
+	recv(t, shop.got)
 	assert.Equal(t, "ENABLED", subscriptionStatus(t, srv, accepted)["status"])
 
 	status, got = control(t, base, http.MethodPost, "/khiputest/subscriptions/"+accepted+"/authorize", "")
@@ -306,4 +306,28 @@ func TestControlIndex(t *testing.T) {
 		assert.NotContains(t, msg, "Endpoint", "no Go constants")
 		assert.NotContains(t, msg, "FailNext", "no Go names")
 	})
+}
+
+// A control body is one JSON object: anything after it makes it malformed,
+// a 400, and the route does nothing, as a body cut short does.
+func TestControlRefusesABodyWithMoreAfterItsObject(t *testing.T) {
+	_, base, client := controlServer(t)
+	id := mustCreate(t, client).PaymentID
+	for path, body := range map[string]string{
+		"/khiputest/payments/" + id + "/pay":    `{"notify": false} {"notify": true}`,
+		"/khiputest/payments/" + id + "/status": `{"status": "done", "status_detail": "normal"} x`,
+		"/khiputest/fail-next":                  `{"endpoint": "GET /banks", "status": 503}]`,
+		"/khiputest/clock":                      `{"advance": "25h"}{"advance": "1h"}`,
+	} {
+		status, got := control(t, base, http.MethodPost, path, body)
+		assert.Equal(t, http.StatusBadRequest, status, "%s %s: %v", path, body, got)
+	}
+	p, err := client.Payments.Get(context.Background(), id)
+	require.NoError(t, err)
+	assert.Equal(t, khipu.StatusPending, p.Status, "neither paid nor put in another status")
+	_, err = client.Banks.List(context.Background())
+	assert.NoError(t, err, "no failure queued")
+	// White space after the object is no more than the object.
+	status, got := control(t, base, http.MethodPost, "/khiputest/payments/"+id+"/pay", "{\"notify\": false}\n\t ")
+	assert.Equal(t, http.StatusOK, status, "%v", got)
 }

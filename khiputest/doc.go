@@ -132,8 +132,9 @@
 // responsible_user_email, payment_method, conciliation_date, in the order of
 // Khipu's example), escaped as above, with the header
 // x-khipu-signature: t=<unix ms>,s=<base64 HMAC-SHA256 of t + "." + body>
-// under the secret of the payment's collection account, its "Llave secreta"
-// (the one given to NewServer for payments created with APIKey), as Khipu's
+// under the secret of the payment's collection account, its "Llave secreta",
+// the same secret that signs the account's v2 requests (the one given to
+// NewServer for payments created with APIKey), as Khipu signs them and its
 // own shop plugins verify them. A receiver must verify the
 // bytes it received: re-encoding them gives other bytes and a signature that
 // does not match.
@@ -215,13 +216,24 @@
 //     ignored: this server knows no bank accounts.
 //   - A refund by an account WithRefunds(false) is a 403; Khipu's answer is
 //     not documented.
-//   - Nothing happens on its own: a payment is paid only by Pay, its page or
-//     the control API, never moves to verifying but through SetStatus, stays
-//     pending past its expires_date (it just cannot be paid; WithClock
-//     and the control API's clock move time for it), is never settled (confirm_timeout_date is not
-//     enforced) and never leaves the store. Which status goes with which
+//   - Nothing happens on its own: a payment is paid only by Pay,
+//     PayWithoutNotifying, its page or the control API, never moves to
+//     verifying but through SetStatus, stays pending past its expires_date
+//     (it just cannot be paid), is never settled (confirm_timeout_date is
+//     not enforced) and never leaves the store. Which status goes with which
 //     detail is not documented by Khipu: SetStatus takes the plausible
 //     pairs it lists.
+//   - Time is the server's clock: time.Now, or WithClock's, which the
+//     control API's POST /khiputest/clock moves forward, never back. A payment
+//     created without expires_date expires 24 hours after its creation by
+//     that clock, as one real answer of Khipu's suggests (Khipu does not
+//     document its default), and conciliation dates are whole seconds.
+//   - out_of_date_conciliation is true when a payment was made done at or
+//     after its expires_date, which only SetStatus does (Pay refuses an
+//     expired payment): Khipu decides it when it reconciles a late transfer.
+//   - A notification is lost only when a test asks (PayWithoutNotifying,
+//     or the control API's pay with {"notify": false}), and for good: Khipu
+//     would retry it, here only Notify sends it.
 //   - Khipu notifies a payment once it is reconciled; here Pay does that, and
 //     Notify sends the notification of any payment that is done, whatever
 //     its detail, so that a shop's refusal can be tested. Without
@@ -232,10 +244,11 @@
 //     1.3's form with api_version=1.2, and notification tokens never
 //     expire.
 //   - A paid payment always has the same payer: DemoBank, "Test Payer"
-//     (unless payer_name was sent), 11.111.111-1, account 000012345678,
-//     paid by simplified_transfer; its receipt_url is an HTML page (Khipu's
-//     is a PDF file) and attachment_urls is empty. No e-mail is sent
-//     (send_email, send_reminders).
+//     (unless payer_name was sent), payer@example.com (unless payer_email
+//     was sent), 11.111.111-1, account 000012345678, paid by
+//     simplified_transfer; its receipt_url is an HTML page (Khipu's is a PDF
+//     file) and attachment_urls is empty. No e-mail is sent (send_email,
+//     send_reminders).
 //   - The banks and payment methods are fixed lists; GET /v3/predict
 //     answers from a fixed limit.
 //   - The payment page is one page for every method: there is no bank to

@@ -68,7 +68,7 @@ func TestWithLoggerLogsWhatTheShopDidNotAccept(t *testing.T) {
 		require.NoError(t, err)
 		resp.Body.Close()
 		require.Equal(t, http.StatusOK, resp.StatusCode, "paid, and back on the page")
-		<-shop.got
+		recv(t, shop.got)
 		assert.Equal(t, []string{`level=WARN msg="khiputest: the shop did not accept a notification" payment_id=` + id +
 			` url=` + shop.url + ` status=500 answer="not now"`}, lines.take())
 	})
@@ -88,7 +88,7 @@ func TestWithLoggerLogsWhatTheShopDidNotAccept(t *testing.T) {
 		shop := newScriptedShop(t)
 		id := v3Create(t, srv, `{"amount": 1000, "currency": "CLP", "subject": "x", "notify_url": "`+shop.url+`"}`)
 		require.NoError(t, srv.Pay(id))
-		<-shop.got
+		recv(t, shop.got)
 		assert.Empty(t, lines.take())
 	})
 
@@ -96,10 +96,10 @@ func TestWithLoggerLogsWhatTheShopDidNotAccept(t *testing.T) {
 		shop := newScriptedShop(t, answer(http.StatusServiceUnavailable), answer(http.StatusBadRequest))
 		subscription, _ := newSubscription(t, srv, shop.url)
 		require.Error(t, srv.AuthorizeSubscription(subscription))
-		<-shop.got
+		recv(t, shop.got)
 		paymentID := newCharge(t, srv, chargeJSON(subscription, shop.url, shop.url, nil))
 		require.Error(t, srv.FailCharge(paymentID, "Fondos insuficientes"))
-		<-shop.got
+		recv(t, shop.got)
 		assert.Equal(t, []string{
 			`level=WARN msg="khiputest: the shop did not accept a status callback" subscription_id=` + subscription +
 				` url=` + shop.url + ` status=503 answer="not now"`,

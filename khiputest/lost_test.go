@@ -42,7 +42,7 @@ func TestPayWithoutNotifyingPaysAndSendsNothing(t *testing.T) {
 	assert.Error(t, srv.Pay(created.PaymentID), "paid already")
 
 	require.NoError(t, srv.Notify(created.PaymentID), "the notification can still arrive late")
-	got := <-shop.got
+	got := recv(t, shop.got)
 	assert.Equal(t, created.PaymentID, tokenPayment(t, client, got.body))
 }
 
@@ -87,7 +87,7 @@ func TestControlPaysWithoutNotifying(t *testing.T) {
 	status, got = control(t, base, http.MethodPost, "/khiputest/payments/"+other+"/pay", `{"notify": true}`)
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, 200.0, got["notify_status"], "notify true is Pay")
-	<-shop.got
+	recv(t, shop.got)
 
 	for _, body := range []string{`{"notify": "no"}`, `{"notfy": false}`, `[false]`} {
 		status, got = control(t, base, http.MethodPost, "/khiputest/payments/"+create()+"/pay", body)
@@ -194,6 +194,27 @@ func TestAPaymentMadeDoneAfterItExpiredIsOutOfDate(t *testing.T) {
 	var n struct {
 		OutOfDate bool `json:"out_of_date_conciliation"`
 	}
-	require.NoError(t, json.Unmarshal((<-shop.got).body, &n))
+	require.NoError(t, json.Unmarshal((recv(t, shop.got)).body, &n))
 	assert.True(t, n.OutOfDate)
+}
+
+// A payment is expired from the very instant of its expires_date, to the
+// nanosecond of the server's clock: made done from then on, even within
+// the same second, it is reconciled out of date, as Pay's refusal says.
+func TestAPaymentMadeDoneAtTheInstantItExpiresIsOutOfDate(t *testing.T) {
+	clock := newClock()
+	clock.Add(300 * time.Millisecond) // a clock between seconds, as time.Now's is
+	srv := newV3Server(t, khiputest.WithClock(clock.Now))
+	client := newClient(t, srv, receiverID, secret)
+	created, err := client.Payments.Create(context.Background(), &khipu.PaymentCreateParams{
+		Subject: "x", Currency: "CLP", Amount: khipu.NewAmount(1000), // expires a day later
+	})
+	require.NoError(t, err)
+	clock.Add(24 * time.Hour)
+	require.Error(t, srv.Pay(created.PaymentID), "expired")
+	require.NoError(t, srv.SetStatus(created.PaymentID, khipu.StatusDone, khipu.StatusDetailNormal))
+
+	p, err := client.Payments.Get(context.Background(), created.PaymentID)
+	require.NoError(t, err)
+	assert.True(t, p.OutOfDateConciliation, "made done once expired: conciliation %v, expires %v", p.ConciliationDate, p.ExpiresDate)
 }

@@ -79,6 +79,21 @@ func waitCtx(t *testing.T) context.Context {
 	return ctx
 }
 
+// recv receives from ch, or fails the test after 10 s: what a test waits for
+// that never comes (a notification, a callback) fails it then, rather than
+// hanging it until go test's timeout. Call it from the test's goroutine.
+func recv[T any](t testing.TB, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatal("waited 10 s for what never came")
+		var zero T
+		return zero
+	}
+}
+
 func TestAsyncNotificationsAreRetriedUntilTheShopAnswers2xx(t *testing.T) {
 	clock := newClock()
 	srv := khiputest.NewServer(receiverID, secret, khiputest.WithAPIKey(apiKey), khiputest.WithAsyncNotifications(), khiputest.WithClock(clock.Now))
@@ -117,7 +132,7 @@ func TestAsyncNotificationsAreRetriedUntilTheShopAnswers2xx(t *testing.T) {
 	require.NoError(t, srv.WaitNotified(waitCtx(t), id))
 	var times []time.Time
 	for range 4 {
-		times = append(times, verified(t, <-shop.got))
+		times = append(times, verified(t, recv(t, shop.got)))
 	}
 	assert.Empty(t, shop.got, "answered on the fourth attempt: no fifth")
 	// The shop's handlers may hand their deliveries over out of order (the
@@ -141,8 +156,8 @@ func TestWaitNotifiedReportsTheLastFailureWhenItsContextEnds(t *testing.T) {
 	shop := newScriptedShop(t, failing, failing, failing, failing, failing, failing, failing, failing)
 	id := v3Create(t, srv, `{"amount": 1000, "currency": "CLP", "subject": "x", "notify_url": "`+shop.url+`"}`)
 	require.NoError(t, srv.Pay(id))
-	<-shop.got
-	<-shop.got // a retry too
+	recv(t, shop.got)
+	recv(t, shop.got) // a retry too
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -168,14 +183,14 @@ func TestANewNotifyReplacesANotificationBeingRetried(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.NoError(t, srv.Pay(created.PaymentID))
-	<-arrived
+	recv(t, arrived)
 	require.NoError(t, srv.SetStatus(created.PaymentID, khipu.StatusDone, khipu.StatusDetailReversed))
 	require.NoError(t, srv.Notify(created.PaymentID))
-	<-superseded // the replaced delivery was abandoned in flight
+	recv(t, superseded) // the replaced delivery was abandoned in flight
 
 	require.NoError(t, srv.WaitNotified(waitCtx(t), created.PaymentID))
-	<-shop.got
-	<-shop.got
+	recv(t, shop.got)
+	recv(t, shop.got)
 	srv.Close() // every delivery has ended once Close returns
 	assert.Empty(t, shop.got, "the replaced delivery was not retried")
 }
@@ -186,12 +201,12 @@ func TestCloseEndsNotificationsBeingRetried(t *testing.T) {
 	shop := newScriptedShop(t, refuse, refuse, refuse, refuse, refuse, refuse, refuse, refuse, refuse, refuse)
 	id := v3Create(t, srv, `{"amount": 1000, "currency": "CLP", "subject": "x", "notify_url": "`+shop.url+`"}`)
 	require.NoError(t, srv.Pay(id))
-	<-shop.got
+	recv(t, shop.got)
 
 	waited := make(chan error, 1)
 	go func() { waited <- srv.WaitNotified(context.Background(), id) }()
 	srv.Close()
-	err := <-waited
+	err := recv(t, waited)
 	assert.ErrorIs(t, err, context.Canceled, "the server closed")
 	assert.ErrorContains(t, err, "the server is closed")
 	assert.ErrorIs(t, srv.Notify(id), context.Canceled, "nothing is sent once the server is closed")
@@ -215,14 +230,14 @@ func TestWaitNotifiedWithoutAsyncNotifications(t *testing.T) {
 
 	var ne *khiputest.NotificationError
 	require.ErrorAs(t, srv.Pay(created.PaymentID), &ne, "synchronous: Pay reports the refusal")
-	<-shop.got
+	recv(t, shop.got)
 	err = srv.WaitNotified(cancelled, created.PaymentID)
 	require.ErrorAs(t, err, &ne)
 	assert.Equal(t, http.StatusBadGateway, ne.StatusCode)
 	assert.ErrorIs(t, err, context.Canceled)
 
 	require.NoError(t, srv.Notify(created.PaymentID), "not retried on its own: Notify sends it again")
-	<-shop.got
+	recv(t, shop.got)
 	assert.NoError(t, srv.WaitNotified(cancelled, created.PaymentID), "answered: at once, whatever the context")
 
 	t.Run("a payment without notify_url, or none at all, fails at once", func(t *testing.T) {
@@ -259,11 +274,11 @@ func TestAnOlderDeliveryThatFinishesLastDoesNotOverwriteTheNewer(t *testing.T) {
 
 	older := make(chan error, 1)
 	go func() { older <- srv.Pay(created.PaymentID) }()
-	<-arrived
+	recv(t, arrived)
 	require.NoError(t, srv.Notify(created.PaymentID), "the newer delivery, answered 200")
 	close(release)
 	var ne *khiputest.NotificationError
-	require.ErrorAs(t, <-older, &ne, "the older one, refused, finished last")
+	require.ErrorAs(t, recv(t, older), &ne, "the older one, refused, finished last")
 	assert.Equal(t, http.StatusInternalServerError, ne.StatusCode)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

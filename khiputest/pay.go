@@ -68,7 +68,8 @@ func (s *Server) PayWithoutNotifying(paymentID string) error {
 		s.mu.Unlock()
 		return fmt.Errorf("khiputest: payment %s expired at %s", paymentID, p.expires.Format(time.RFC3339))
 	}
-	p.status, p.statusDetail, p.conciliation = statusDone, detailNormal, s.now().UTC().Truncate(time.Second)
+	p.status, p.statusDetail = statusDone, detailNormal
+	p.conciliate(s.now())
 	s.mu.Unlock()
 	return nil
 }

@@ -46,7 +46,7 @@ func TestAReceiverCreatedInV3HasAnAPIKeyOfItsOwn(t *testing.T) {
 		a := v3Send(t, srv, key, http.MethodPost, "/v3/payments", `{"amount": 1000, "currency": "CLP", "subject": "x", "notify_url": "`+notifyURL+`"}`)
 		require.Equal(t, http.StatusOK, a.status, "%s", a.raw)
 		require.NoError(t, srv.Pay(a.object(t)["payment_id"].(string)))
-		d := <-got
+		d := recv(t, got)
 		header := d.header.Get("x-khipu-signature")
 		assert.NotContains(t, header, "s="+signatureWith(t, secret, header, d.body), "not the integrator's")
 		assert.Contains(t, header, "s="+signatureWith(t, answer["secret"].(string), header, d.body))

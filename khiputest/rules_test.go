@@ -55,7 +55,7 @@ func TestEveryNotificationAPIVersionIsTakenByBothAPIs(t *testing.T) {
 		form.Set("notify_api_version", "3.0")
 		id := mustCreateForm(t, srv, form)
 		require.NoError(t, srv.Pay(id))
-		d := <-got
+		d := recv(t, got)
 		verified(t, d)
 		assert.Equal(t, "application/json", d.header.Get("Content-Type"))
 		var body map[string]any

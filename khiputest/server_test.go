@@ -452,7 +452,7 @@ func TestPayPostsKhipusNotification(t *testing.T) {
 	assert.Equal(t, "1.3", p.NotifyAPIVersion, "the client asks for 1.3")
 
 	require.NoError(t, srv.Pay(created.PaymentID))
-	n := <-got
+	n := recv(t, got)
 	assert.Equal(t, http.MethodPost, n.method)
 	assert.Equal(t, "application/x-www-form-urlencoded", n.contentType)
 	assert.Equal(t, url.Values{"api_version": {"1.3"}, "notification_token": {p.NotificationToken}}, n.form)
@@ -466,7 +466,7 @@ func TestPayPostsKhipusNotification(t *testing.T) {
 		require.ErrorAs(t, err, &ne)
 		assert.Equal(t, http.StatusInternalServerError, ne.StatusCode)
 		assert.Contains(t, ne.Body, "database down")
-		assert.Equal(t, n, <-got, "the same notification")
+		assert.Equal(t, n, recv(t, got), "the same notification")
 	})
 
 	t.Run("a shop that cannot be reached is an error, and the payment stays paid", func(t *testing.T) {
@@ -716,7 +716,7 @@ func TestConcurrentUse(t *testing.T) {
 		}()
 	}
 	for range n {
-		assert.NoError(t, <-errs)
+		assert.NoError(t, recv(t, errs))
 	}
 	count := 0
 	notified.Range(func(any, any) bool { count++; return true })
@@ -745,9 +745,9 @@ func TestCloseAbandonsANotificationInFlight(t *testing.T) {
 
 	paid := make(chan error, 1)
 	go func() { paid <- srv.Pay(created.PaymentID) }()
-	<-arrived
+	recv(t, arrived)
 	srv.Close()
-	err = <-paid
+	err = recv(t, paid)
 	var ne *khiputest.NotificationError
 	require.ErrorAs(t, err, &ne)
 	assert.ErrorIs(t, err, context.Canceled, "Close ends the delivery instead of waiting Khipu's 30 s")

@@ -67,9 +67,9 @@ func (s *Server) SetStatus(paymentID string, status khipu.PaymentStatus, detail 
 	paid := status == khipu.StatusDone && detail != khipu.StatusDetailRejectedByPayer && detail != khipu.StatusDetailMarkedAsAbuse
 	switch {
 	case !paid:
-		p.conciliation = time.Time{}
+		p.conciliation, p.outOfDate = time.Time{}, false
 	case p.conciliation.IsZero():
-		p.conciliation = s.now().UTC().Truncate(time.Second)
+		p.conciliate(s.now())
 	}
 	switch {
 	case detail == khipu.StatusDetailReversed:

@@ -154,12 +154,12 @@ func TestSetStatusSendsNothingAndNotifySendsTheStateAsItIsNow(t *testing.T) {
 	require.NoError(t, srv.SetStatus(created.PaymentID, khipu.StatusVerifying, khipu.StatusDetailPending))
 	assert.ErrorContains(t, srv.Notify(created.PaymentID), "not done", "Khipu notifies a payment once it is done")
 	require.NoError(t, srv.Pay(created.PaymentID))
-	assert.Equal(t, seen{khipu.StatusDone, khipu.StatusDetailNormal}, <-got)
+	assert.Equal(t, seen{khipu.StatusDone, khipu.StatusDetailNormal}, recv(t, got))
 
 	for _, detail := range []khipu.StatusDetail{khipu.StatusDetailReversed, khipu.StatusDetailRejectedByPayer, khipu.StatusDetailMarkedAsAbuse} {
 		require.NoError(t, srv.SetStatus(created.PaymentID, khipu.StatusDone, detail))
 		require.NoError(t, srv.Notify(created.PaymentID))
-		assert.Equal(t, seen{khipu.StatusDone, detail}, <-got)
+		assert.Equal(t, seen{khipu.StatusDone, detail}, recv(t, got))
 		assert.Empty(t, got, "one notification per Notify: SetStatus sent none")
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+
+	"github.com/khipu-go/khipu/internal/phpjson"
 )
 
 // The endpoints of Khipu's Automatic Payments API v1, as FailNext and
@@ -253,7 +255,7 @@ func (s *Server) subscriptionIn(id string, from ...mandate) (*subscription, erro
 // automatic payments: unsigned. An answer other than 2xx, or none, is e
 // completed with what happened.
 func (s *Server) callback(target string, v any, e CallbackError) error {
-	body, err := phpJSON(v)
+	body, err := phpjson.Marshal(v)
 	if err != nil { // strings always encode
 		panic("khiputest: encoding a callback: " + err.Error())
 	}

@@ -88,7 +88,7 @@ func enabledSubscription(t *testing.T, opts ...khiputest.ServerOption) (*khipute
 	notifyURL, callbacks := notifiedShop(t, http.StatusOK)
 	id, _ := newSubscription(t, srv, notifyURL)
 	require.NoError(t, srv.AuthorizeSubscription(id))
-	<-callbacks
+	recv(t, callbacks)
 	return srv, id, callbacks
 }
 
@@ -234,7 +234,7 @@ func TestAuthorizeSubscriptionPostsTheCallback(t *testing.T) {
 	id, _ := newSubscription(t, srv, notifyURL)
 
 	require.NoError(t, srv.AuthorizeSubscription(id))
-	d := <-callbacks
+	d := recv(t, callbacks)
 	assert.Equal(t, `{"subscription_id":"`+id+`","status":"enabled"}`, string(d.body), "status in lower case, as Khipu's callbacks")
 	assert.Equal(t, map[string]string{"subscription_id": id, "status": "enabled"}, callbackJSON(t, d))
 	sub := subscriptionStatus(t, srv, id)
@@ -242,7 +242,7 @@ func TestAuthorizeSubscriptionPostsTheCallback(t *testing.T) {
 	assert.Equal(t, "8", sub["customer_bank_code"], "a number in a string, as Khipu's example")
 
 	require.NoError(t, srv.DisableSubscription(id))
-	assert.Equal(t, map[string]string{"subscription_id": id, "status": "disabled"}, callbackJSON(t, <-callbacks))
+	assert.Equal(t, map[string]string{"subscription_id": id, "status": "disabled"}, callbackJSON(t, recv(t, callbacks)))
 	sub = subscriptionStatus(t, srv, id)
 	assert.Equal(t, "DISABLED", sub["status"])
 	assert.Equal(t, "8", sub["customer_bank_code"], "it was signed at that bank")
@@ -255,7 +255,7 @@ func TestAuthorizeSubscriptionPostsTheCallback(t *testing.T) {
 		require.ErrorAs(t, err, &ce)
 		assert.Equal(t, khiputest.CallbackError{SubscriptionID: id, URL: refusing, StatusCode: 503}, *ce)
 		assert.Equal(t, "khiputest: the status callback of subscription "+id+" to "+refusing+` was answered 503: ""`, err.Error())
-		<-got
+		recv(t, got)
 		assert.Equal(t, "ENABLED", subscriptionStatus(t, srv, id)["status"], "as at Khipu, which would call again")
 	})
 
@@ -283,17 +283,17 @@ func TestSubscriptionLifecycle(t *testing.T) {
 		assert.Equal(t, "SIGNED", sub["status"])
 		assert.Equal(t, "8", sub["customer_bank_code"])
 		require.NoError(t, srv.AuthorizeSubscription(id), "AuthorizeSubscription passes from SIGNED to ENABLED")
-		assert.Equal(t, "enabled", callbackJSON(t, <-callbacks)["status"], "SIGNED sent no callback: this is the first")
+		assert.Equal(t, "enabled", callbackJSON(t, recv(t, callbacks))["status"], "SIGNED sent no callback: this is the first")
 		assert.Equal(t, "ENABLED", subscriptionStatus(t, srv, id)["status"])
 	})
 
 	t.Run("refused transitions", func(t *testing.T) {
 		enabled, _ := newSubscription(t, srv, notifyURL)
 		require.NoError(t, srv.AuthorizeSubscription(enabled))
-		<-callbacks
+		recv(t, callbacks)
 		disabled, _ := newSubscription(t, srv, notifyURL)
 		require.NoError(t, srv.DisableSubscription(disabled))
-		assert.Equal(t, "disabled", callbackJSON(t, <-callbacks)["status"], "one never signed can be disabled too")
+		assert.Equal(t, "disabled", callbackJSON(t, recv(t, callbacks))["status"], "one never signed can be disabled too")
 		signed, _ := newSubscription(t, srv, notifyURL)
 		require.NoError(t, srv.SignSubscription(signed))
 
@@ -326,9 +326,9 @@ func TestSubscriptionLifecycle(t *testing.T) {
 	t.Run("an enabled subscription can be disabled", func(t *testing.T) {
 		id, _ := newSubscription(t, srv, notifyURL)
 		require.NoError(t, srv.AuthorizeSubscription(id))
-		<-callbacks
+		recv(t, callbacks)
 		require.NoError(t, srv.DisableSubscription(id))
-		assert.Equal(t, "disabled", callbackJSON(t, <-callbacks)["status"])
+		assert.Equal(t, "disabled", callbackJSON(t, recv(t, callbacks))["status"])
 	})
 }
 
@@ -364,7 +364,7 @@ func TestTheMandatePageAuthorizes(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	assert.Equal(t, "https://shop.example/subscribed", resp.Header.Get("Location"), "back to the shop's return_url")
-	assert.Equal(t, map[string]string{"subscription_id": id, "status": "enabled"}, callbackJSON(t, <-callbacks))
+	assert.Equal(t, map[string]string{"subscription_id": id, "status": "enabled"}, callbackJSON(t, recv(t, callbacks)))
 	assert.Equal(t, "ENABLED", subscriptionStatus(t, srv, id)["status"])
 
 	_, html = page(t)
@@ -384,7 +384,7 @@ func TestTheMandatePageAuthorizes(t *testing.T) {
 		require.NoError(t, err)
 		resp.Body.Close()
 		assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
-		<-got
+		recv(t, got)
 	})
 
 	t.Run("an unknown subscription has no page", func(t *testing.T) {
@@ -450,7 +450,7 @@ func TestChargeIntentValidatesTheJSONAndTheSubscription(t *testing.T) {
 		signed, _ := newSubscription(t, srv, notifyURL)
 		require.NoError(t, srv.SignSubscription(signed))
 		require.NoError(t, srv.DisableSubscription(id))
-		<-callbacks
+		recv(t, callbacks)
 		for status, sub := range map[string]string{"DISABLED (never signed)": unsigned, "SIGNED": signed, "DISABLED": id} {
 			ke := v3Fails(t, srv, http.StatusBadRequest, http.MethodPost, chargePath, chargeJSON(sub, errorURL, notifyURL, nil))
 			assert.Equal(t, []string{"subscription_id"}, ke.fields(), status)
@@ -490,7 +490,7 @@ func TestChargesArePaymentsPaidAndNotified(t *testing.T) {
 		assert.Equal(t, json.Number(receiverID), p["receiver_id"])
 
 		require.NoError(t, srv.Pay(paymentID))
-		d := <-notifications
+		d := recv(t, notifications)
 		verified(t, d)
 		var n khipu.Payment
 		require.NoError(t, json.Unmarshal(d.body, &n))
@@ -507,7 +507,7 @@ func TestChargesArePaymentsPaidAndNotified(t *testing.T) {
 	t.Run("with notifications 1.3 when the charge asks for them", func(t *testing.T) {
 		paymentID := newCharge(t, srv, chargeJSON(id, errorURL, notifyURL, map[string]any{"notify_api_version": "1.3", "transaction_id": "inv-13"}))
 		require.NoError(t, srv.Pay(paymentID))
-		d := <-notifications
+		d := recv(t, notifications)
 		assert.Equal(t, "application/x-www-form-urlencoded", d.header.Get("Content-Type"))
 		form, err := url.ParseQuery(string(d.body))
 		require.NoError(t, err)
@@ -521,7 +521,7 @@ func TestChargesArePaymentsPaidAndNotified(t *testing.T) {
 	t.Run("a paid charge is not paid twice and cannot fail", func(t *testing.T) {
 		paymentID := newCharge(t, srv, chargeJSON(id, errorURL, notifyURL, nil))
 		require.NoError(t, srv.Pay(paymentID))
-		<-notifications
+		recv(t, notifications)
 		assert.Error(t, srv.Pay(paymentID))
 		err := srv.FailCharge(paymentID, "insufficient funds")
 		require.Error(t, err)
@@ -537,7 +537,7 @@ func TestFailChargePostsTheErrorCallback(t *testing.T) {
 	paymentID := newCharge(t, srv, chargeJSON(id, errorURL, notifyURL, nil))
 
 	require.NoError(t, srv.FailCharge(paymentID, "Fondos insuficientes"))
-	d := <-errorReports
+	d := recv(t, errorReports)
 	assert.Equal(t, `{"subscription_id":"`+id+`","transaction_id":"inv-2025-03","error_message":"Fondos insuficientes"}`, string(d.body))
 	assert.Equal(t, map[string]string{"subscription_id": id, "transaction_id": "inv-2025-03", "error_message": "Fondos insuficientes"}, callbackJSON(t, d))
 
@@ -577,7 +577,7 @@ func TestFailChargePostsTheErrorCallback(t *testing.T) {
 		require.ErrorAs(t, err, &ce)
 		assert.Equal(t, khiputest.CallbackError{SubscriptionID: id, PaymentID: paymentID, URL: refusing, StatusCode: 404}, *ce)
 		assert.Contains(t, err.Error(), "the error callback of the charge of payment "+paymentID+" to "+refusing+" was answered 404")
-		<-got
+		recv(t, got)
 		assert.Equal(t, "rejected-by-payer", v3OK(t, srv, http.MethodGet, "/v3/payments/"+paymentID, "")["status_detail"])
 	})
 }
@@ -642,7 +642,7 @@ func TestAClosedServerAuthorizesAndFailsNothing(t *testing.T) {
 	notifyURL, callbacks := notifiedShop(t, http.StatusOK)
 	id, _ := newSubscription(t, srv, notifyURL)
 	require.NoError(t, srv.AuthorizeSubscription(id))
-	<-callbacks
+	recv(t, callbacks)
 	paymentID := newCharge(t, srv, chargeJSON(id, notifyURL, notifyURL, nil))
 	srv.Close()
 	for name, err := range map[string]error{
@@ -675,7 +675,7 @@ func TestSubscriptionsChangeConcurrently(t *testing.T) {
 		go func() { <-callbacks; <-callbacks }()
 	}
 	for range n {
-		assert.NoError(t, <-errs)
+		assert.NoError(t, recv(t, errs))
 	}
 	for i, id := range ids {
 		assert.Equal(t, "DISABLED", subscriptionStatus(t, srv, id)["status"], strconv.Itoa(i))

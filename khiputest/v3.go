@@ -1,13 +1,11 @@
 package khiputest
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"time"
-	"unicode/utf16"
-	"unicode/utf8"
+
+	"github.com/khipu-go/khipu/internal/phpjson"
 )
 
 // jsonType is the media type of v3 bodies.
@@ -28,52 +26,6 @@ func withRules(base, changes rules) rules {
 	return out
 }
 
-// phpJSON encodes v as PHP's json_encode does with its default flags, which
-// is how Khipu writes JSON (see phpEscape).
-func phpJSON(v any) ([]byte, error) {
-	plain, err := plainJSON(v)
-	if err != nil {
-		return nil, err
-	}
-	return phpEscape(plain), nil
-}
-
-// plainJSON is v as JSON, with <, > and & left as they are (Go escapes
-// them; PHP does not).
-func plainJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
-}
-
-// phpEscape escapes the JSON text plain as PHP's json_encode does: '/' as
-// \/ and every non-ASCII character as \uXXXX. Khipu's notifications are
-// escaped so; a receiver that re-encodes one instead of verifying the bytes
-// it received computes another signature, and escaping as Khipu does makes
-// that mistake fail in tests as it would in production.
-func phpEscape(plain []byte) []byte {
-	out := make([]byte, 0, len(plain)+len(plain)/8)
-	// '/' and non-ASCII characters stand only inside JSON strings, where
-	// their escaped forms mean the same: no parsing is needed.
-	for _, r := range string(plain) {
-		switch {
-		case r == '/':
-			out = append(out, `\/`...)
-		case r < utf8.RuneSelf:
-			out = append(out, byte(r))
-		default:
-			for _, u := range utf16.AppendRune(nil, r) {
-				out = fmt.Appendf(out, `\u%04x`, u)
-			}
-		}
-	}
-	return out
-}
-
 // v3Date is how Khipu's v3 writes a date: UTC with milliseconds.
 const v3Date = "2006-01-02T15:04:05.000Z07:00"
 
@@ -89,7 +41,7 @@ var notification3Fields = []string{
 // notification3 is the body of the notification 3.0 of the payment v (a v3
 // view), as Khipu writes it.
 func (v paymentView) notification3() []byte {
-	plain, err := plainJSON(v)
+	plain, err := phpjson.Plain(v)
 	var fields map[string]json.RawMessage
 	if err == nil {
 		err = json.Unmarshal(plain, &fields)
@@ -105,7 +57,7 @@ func (v paymentView) notification3() []byte {
 		body = append(body, `"`+name+`":`...)
 		body = append(body, fields[name]...)
 	}
-	return phpEscape(append(body, '}'))
+	return phpjson.Escape(append(body, '}'))
 }
 
 // The limits GET /v3/predict reports, the same for every payer, bank and

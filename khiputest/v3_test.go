@@ -745,12 +745,12 @@ func TestNotifySignsANotification3AnewAtTheTimeOfSending(t *testing.T) {
 	notifyURL, got := notifiedShop(t, http.StatusOK)
 	id := v3Create(t, srv, `{"amount": 1000, "currency": "CLP", "subject": "x", "notify_url": "`+notifyURL+`"}`)
 	require.NoError(t, srv.Pay(id))
-	first := <-got
+	first := recv(t, got)
 	assert.Equal(t, clock.Now(), verified(t, first).UTC(), "signed at the clock's time")
 
 	clock.Add(time.Minute)
 	require.NoError(t, srv.Notify(id))
-	again := <-got
+	again := recv(t, got)
 	assert.Equal(t, first.body, again.body, "the same payment")
 	assert.Equal(t, clock.Now(), verified(t, again).UTC(), "signed anew, a minute later")
 }
@@ -764,7 +764,7 @@ func TestPayPostsASignedNotification3(t *testing.T) {
 	before := time.Now().Truncate(time.Millisecond) // t is in whole milliseconds
 	require.NoError(t, srv.Pay(id))
 	after := time.Now()
-	d := <-got
+	d := recv(t, got)
 	assert.Equal(t, "application/json", d.header.Get("Content-Type"))
 	signed := verified(t, d)
 	assert.False(t, signed.Before(before) || signed.After(after), "signed at %v, while Pay ran from %v to %v", signed, before, after)
@@ -797,13 +797,13 @@ func TestPayPostsASignedNotification3(t *testing.T) {
 		id := v3Create(t, srv, `{"amount": 1000, "currency": "CLP", "subject": "x", "notify_url": "`+notifyURL+`"}`)
 		assert.Equal(t, "3.0", v3OK(t, srv, http.MethodGet, "/v3/payments/"+id, "")["notify_api_version"])
 		require.NoError(t, srv.Pay(id))
-		verified(t, <-got)
+		verified(t, recv(t, got))
 	})
 
 	t.Run("a v3 payment that asks for 1.3 gets the form of 1.3", func(t *testing.T) {
 		id := v3Create(t, srv, `{"amount": 1000, "currency": "CLP", "subject": "x", "notify_url": "`+notifyURL+`", "notify_api_version": "1.3"}`)
 		require.NoError(t, srv.Pay(id))
-		d := <-got
+		d := recv(t, got)
 		assert.Equal(t, "application/x-www-form-urlencoded", d.header.Get("Content-Type"))
 		assert.Empty(t, d.header.Get("x-khipu-signature"))
 		form, err := url.ParseQuery(string(d.body))
@@ -817,7 +817,7 @@ func TestPayPostsASignedNotification3(t *testing.T) {
 		var ne *khiputest.NotificationError
 		require.ErrorAs(t, srv.Pay(id), &ne)
 		assert.Equal(t, http.StatusInternalServerError, ne.StatusCode)
-		verified(t, <-got)
+		verified(t, recv(t, got))
 	})
 }
 

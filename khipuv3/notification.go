@@ -8,16 +8,15 @@ package khipuv3
 import (
 	"cmp"
 	"encoding/json"
-	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/khipu-go/khipu"
+	"github.com/khipu-go/khipu/internal/phpjson"
 )
 
 // Notification is a verified notification 3.0: the payment Khipu POSTed to
@@ -196,7 +195,7 @@ func MarshalNotification(n *Notification) ([]byte, error) {
 		if !utf8.ValidString(value) && bad == "" {
 			bad = name
 		}
-		field(name, phpString(value))
+		field(name, phpjson.String(value))
 	}
 	str("payment_id", n.PaymentID)
 	field("receiver_id", []byte(n.ReceiverID))
@@ -246,30 +245,4 @@ func fourDecimals(param string, a khipu.Amount) ([]byte, error) {
 	}
 	whole, frac, _ := strings.Cut(a.String(), ".")
 	return []byte(`"` + whole + "." + frac + strings.Repeat("0", 4-len(frac)) + `"`), nil
-}
-
-// phpString is s as a JSON string written by PHP's json_encode with its
-// default flags: '/' as "\/", every character outside ASCII as \uXXXX (a
-// surrogate pair above U+FFFF), the characters JSON must escape as
-// encoding/json escapes them, and <, > and & as they are.
-func phpString(s string) []byte {
-	var plain strings.Builder
-	enc := json.NewEncoder(&plain)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s) // a string always encodes
-	quoted := strings.TrimSuffix(plain.String(), "\n")
-	out := make([]byte, 0, len(quoted)+8)
-	for _, r := range quoted {
-		switch {
-		case r == '/':
-			out = append(out, '\\', '/')
-		case r < utf8.RuneSelf:
-			out = append(out, byte(r))
-		default:
-			for _, u := range utf16.AppendRune(nil, r) {
-				out = fmt.Appendf(out, `\u%04x`, u)
-			}
-		}
-	}
-	return out
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -64,6 +65,11 @@ var commands = []command{
 // run runs the command line args and returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	c := &cli{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	// The credentials are known before anything is parsed, so that an
+	// error about a mistake in the command line, which quotes what it was
+	// given, hides one typed where it did not belong (-to -secret S makes
+	// S an argument).
+	c.secrets = credentials(args, getenv)
 	if len(args) == 0 {
 		c.usage(stdout)
 		return exitUsage
@@ -78,6 +84,29 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return c.fail(err)
 	}
 	return c.fail(cmd.run(c, cmd.name, rest))
+}
+
+// credentialFlags are the flags whose values are credentials.
+var credentialFlags = []string{"secret", "api-key"}
+
+// credentials are the credentials of the environment and those args give
+// with a flag, in any of the flag package's forms: -secret S, --secret S,
+// -secret=S.
+func credentials(args []string, getenv func(string) string) []string {
+	found := []string{getenv("KHIPU_SECRET"), getenv("KHIPU_API_KEY")}
+	for i, a := range args {
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
+		if !strings.HasPrefix(a, "-") || !slices.Contains(credentialFlags, name) {
+			continue
+		}
+		switch {
+		case hasValue:
+			found = append(found, value)
+		case i+1 < len(args):
+			found = append(found, args[i+1])
+		}
+	}
+	return found
 }
 
 // find returns the command args name, and the arguments after its name.

@@ -142,6 +142,47 @@ func TestErrorsNeverShowACredential(t *testing.T) {
 	assert.Equal(t, "a [redacted] b short c \\x1b[31m", c.redact("a "+testSecret+"\nb short c \x1b[31m"))
 }
 
+// A credential typed where something else was expected, from the
+// environment or after its flag, is hidden too, although the mistake
+// stops the command before it has read its credentials: a flag missing its
+// value (-to -secret S) makes the secret an argument, which the error
+// quotes.
+func TestAMisplacedCredentialIsNeverShown(t *testing.T) {
+	gateway := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"message": "unknown key"}`)
+	}))
+	defer gateway.Close()
+	env := map[string]string{"KHIPU_SECRET": testSecret, "KHIPU_API_KEY": testAPIKey, "KHIPU_BASE_URL": gateway.URL}
+	for _, c := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"notify", "send", "-to", testSecret}, exitUsage},
+		{[]string{"notify", "send", "-to", "-secret", testSecret}, exitUsage},
+		{[]string{"payments", "create", "-amount", testSecret}, exitUsage},
+	} {
+		r := khipuCmd(t, env, "", c.args...) // checks that no credential is printed
+		assert.Equal(t, c.code, r.code, "%v: %s", c.args, r.stderr)
+		assert.Contains(t, r.stderr, "[redacted]", "%v", c.args)
+	}
+	// A credential given with its flag, in any of the flag package's
+	// forms, when the environment has none.
+	other := "a-credential-not-in-the-environment"
+	for _, args := range [][]string{
+		{"payments", "create", "-api-key", other, "-amount", other},
+		{"payments", "create", "--api-key=" + other, "-amount", other},
+		{"payments", "create", "-api", "v2", "-secret=" + other, "-amount", other},
+		{"notify", "send", "-secret", other, "-to", other},
+	} {
+		r := khipuCmd(t, map[string]string{"KHIPU_BASE_URL": gateway.URL}, "", args...)
+		assert.Equal(t, exitUsage, r.code, "%v: %s", args, r.stderr)
+		assert.NotContains(t, r.stderr, other, "%v", args)
+		assert.Contains(t, r.stderr, "[redacted]", "%v", args)
+	}
+}
+
 // One KHIPU_BASE_URL serves both APIs of a cmd/khiputest: API v2 lives
 // below /api/2.0 of a server's root; a base URL with a path is kept.
 func TestV2BaseURL(t *testing.T) {

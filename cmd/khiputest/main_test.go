@@ -9,6 +9,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -115,6 +116,21 @@ func start(t *testing.T, args ...string) *program {
 		t.Fatalf("the program did not start; stderr: %s", p.log())
 	}
 	return p
+}
+
+// recv receives from ch, or fails the test after 10 s: what a test waits for
+// that never comes (a notification, a callback) fails it then, rather than
+// hanging it until go test's timeout. Call it from the test's goroutine.
+func recv[T any](t testing.TB, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatal("waited 10 s for what never came")
+		var zero T
+		return zero
+	}
 }
 
 // stop sends SIGTERM and returns how the program exited.
@@ -299,7 +315,7 @@ func TestTheProgramServesAShopInAnyLanguage(t *testing.T) {
 			"payment_id": v2ID, "status": "done", "status_detail": "normal", "notify_url": notifyURL, "notify_status": 200.0,
 		}, a.json(t))
 
-		n := <-notified
+		n := recv(t, notified)
 		form, err := url.ParseQuery(string(n.body))
 		require.NoError(t, err)
 		assert.Equal(t, "1.3", form.Get("api_version"))
@@ -328,7 +344,7 @@ func TestTheProgramServesAShopInAnyLanguage(t *testing.T) {
 		a = control(t, p, http.MethodPost, "/khiputest/payments/"+id+"/pay", "")
 		require.Equal(t, http.StatusOK, a.status, "%s", a.body)
 		assert.Equal(t, 200.0, a.json(t)["notify_status"])
-		n := <-notified
+		n := recv(t, notified)
 		verifyNotification3(t, secret, n)
 		assert.Contains(t, string(n.body), `"payment_id":"`+id+`"`)
 
@@ -339,7 +355,7 @@ func TestTheProgramServesAShopInAnyLanguage(t *testing.T) {
 
 		a = control(t, p, http.MethodPost, "/khiputest/payments/"+id+"/notify", "")
 		require.Equal(t, http.StatusOK, a.status, "%s", a.body)
-		verifyNotification3(t, secret, <-notified)
+		verifyNotification3(t, secret, recv(t, notified))
 
 		a = control(t, p, http.MethodPost, "/khiputest/payments/"+id+"/status", `{"status": "pending", "status_detail": "reversed"}`)
 		assert.Equal(t, http.StatusBadRequest, a.status, "a pair Khipu does not report")
@@ -355,7 +371,7 @@ func TestTheProgramServesAShopInAnyLanguage(t *testing.T) {
 		a = control(t, p, http.MethodPost, "/khiputest/subscriptions/"+id+"/authorize", "")
 		require.Equal(t, http.StatusOK, a.status, "%s", a.body)
 		assert.Equal(t, map[string]any{"subscription_id": id, "status": "ENABLED", "notify_url": notifyURL}, a.json(t))
-		assert.JSONEq(t, `{"subscription_id": "`+id+`", "status": "enabled"}`, string((<-notified).body))
+		assert.JSONEq(t, `{"subscription_id": "`+id+`", "status": "enabled"}`, string((recv(t, notified).body)))
 	})
 
 	t.Run("fail-next makes the next requests to an endpoint fail", func(t *testing.T) {
@@ -470,7 +486,7 @@ func TestThePublicURLAndRandomCredentials(t *testing.T) {
 	assert.Equal(t, http.StatusOK, send(t, req).status)
 
 	require.NoError(t, p.cmd.Process.Signal(os.Interrupt))
-	<-p.exited
+	recv(t, p.exited)
 	assert.NoError(t, p.err, "SIGINT stops it cleanly too")
 }
 
@@ -491,10 +507,16 @@ func TestBadFlagsExitWith2(t *testing.T) {
 		{[]string{"-nope"}, ""},
 		{[]string{"extra"}, `unexpected arguments ["extra"]`},
 	} {
-		cmd := exec.Command(binary, append([]string{"-addr", "127.0.0.1:0"}, tt.args...)...)
+		// A flag taken by mistake would start a server that never exits:
+		// the deadline ends it, and the test fails, in seconds.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		cmd := exec.CommandContext(ctx, binary, append([]string{"-addr", "127.0.0.1:0"}, tt.args...)...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		err := cmd.Run()
+		timedOut := ctx.Err() != nil
+		cancel()
+		require.False(t, timedOut, "%v: the program was still running after 10 s: it took the flag", tt.args)
 		var exit *exec.ExitError
 		require.True(t, errors.As(err, &exit), "%v: %v", tt.args, err)
 		assert.Equal(t, 2, exit.ExitCode(), "%v", tt.args)
@@ -599,11 +621,11 @@ func TestSIGTERMStopsCleanlyWhileAShopHangsOnANotification(t *testing.T) {
 		body, err := io.ReadAll(resp.Body)
 		paid <- result{answer{resp.StatusCode, body}, err}
 	}()
-	<-reached // the control request is waiting for the shop
+	recv(t, reached) // the control request is waiting for the shop
 
 	require.NoError(t, p.stop(t), "exit code 0, not 1 after waiting for the shop; stderr:\n%s", p.log())
 	assert.Contains(t, p.log(), "khiputest: stopped")
-	r := <-paid
+	r := recv(t, paid)
 	require.NoError(t, r.err)
 	assert.Equal(t, http.StatusOK, r.status, "the control request was answered: paid, the notification abandoned")
 	assert.Contains(t, r.json(t)["notify_error"], "context canceled")
@@ -627,7 +649,7 @@ func TestANotificationTheShopRefusesIsLogged(t *testing.T) {
 	pay, err := http.NewRequest(http.MethodPost, created["payment_url"].(string), nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusSeeOther, send(t, pay).status)
-	<-refused
+	recv(t, refused)
 	assert.Contains(t, p.log(), `level=WARN msg="khiputest: the shop did not accept a notification" payment_id=`+
 		created["payment_id"].(string)+` url=`+shop.URL+`/notify status=500 answer="database down"`+"\n")
 }
@@ -676,12 +698,12 @@ func TestAReversalAsEachShopSeesIt(t *testing.T) {
 	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
 	id := a.json(t)["payment_id"].(string)
 	require.Equal(t, http.StatusOK, control(t, p, http.MethodPost, "/khiputest/payments/"+id+"/pay", "").status)
-	first := <-notifications
+	first := recv(t, notifications)
 	verifyNotification3(t, secret, first)
 
 	require.Equal(t, http.StatusOK, control(t, p, http.MethodPost, "/khiputest/payments/"+id+"/status", `{"status": "done", "status_detail": "reversed"}`).status)
 	require.Equal(t, http.StatusOK, control(t, p, http.MethodPost, "/khiputest/payments/"+id+"/notify", "").status)
-	again := <-notifications
+	again := recv(t, notifications)
 	verifyNotification3(t, secret, again)
 	assert.Equal(t, string(first.body), string(again.body), "the notification 3.0 sent again is the first one, signed anew")
 	assert.NotContains(t, string(again.body), "status")

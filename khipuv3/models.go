@@ -348,31 +348,11 @@ type ReceiverCreateParams struct {
 
 // Validate reports every required parameter that is missing and a
 // malformed country code, joined; Create calls it before sending anything.
+// API v3 takes the parameters of v2's POST /receivers, under the same
+// rules: they are checked by v2's Validate (the conversion compiles only
+// while the two have the same fields).
 func (p *ReceiverCreateParams) Validate() error {
-	var errs []error
-	for _, name := range params.Missing(
-		params.Field{Name: "admin_first_name", Value: p.AdminFirstName},
-		params.Field{Name: "admin_last_name", Value: p.AdminLastName},
-		params.Field{Name: "admin_email", Value: p.AdminEmail},
-		params.Field{Name: "country_code", Value: p.CountryCode},
-		params.Field{Name: "business_identifier", Value: p.BusinessIdentifier},
-		params.Field{Name: "business_category", Value: p.BusinessCategory},
-		params.Field{Name: "business_name", Value: p.BusinessName},
-		params.Field{Name: "business_phone", Value: p.BusinessPhone},
-		params.Field{Name: "business_address_line_1", Value: p.BusinessAddressLine1},
-		params.Field{Name: "business_address_line_2", Value: p.BusinessAddressLine2},
-		params.Field{Name: "business_address_line_3", Value: p.BusinessAddressLine3},
-		params.Field{Name: "contact_full_name", Value: p.ContactFullName},
-		params.Field{Name: "contact_job_title", Value: p.ContactJobTitle},
-		params.Field{Name: "contact_email", Value: p.ContactEmail},
-		params.Field{Name: "contact_phone", Value: p.ContactPhone},
-	) {
-		errs = append(errs, &khipu.ParamError{Param: name, Reason: "is required"})
-	}
-	if p.CountryCode != "" && !params.IsCountryCode(p.CountryCode) {
-		errs = append(errs, &khipu.ParamError{Param: "country_code", Reason: "must be an ISO 3166-1 alpha-2 code such as CL"})
-	}
-	return wire.Join(errs...)
+	return (*khipu.ReceiverCreateParams)(p).Validate()
 }
 
 // ReceiverCreated is Khipu's answer to Receivers.Create: the new collection

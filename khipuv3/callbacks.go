@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -253,12 +252,9 @@ func readCallback(r *http.Request, v any, fields ...string) error {
 	if r.Body == nil {
 		return fmt.Errorf("%w: empty body", khipu.ErrInvalidNotification)
 	}
-	raw, err := io.ReadAll(io.LimitReader(r.Body, maxCallbackBody+1))
+	raw, err := webhook.ReadBody(r, maxCallbackBody)
 	if err != nil {
-		return fmt.Errorf("%w: reading body: %v", khipu.ErrInvalidNotification, err)
-	}
-	if len(raw) > maxCallbackBody {
-		return fmt.Errorf("%w: body larger than %d bytes", khipu.ErrInvalidNotification, maxCallbackBody)
+		return fmt.Errorf("%w: %v", khipu.ErrInvalidNotification, err)
 	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
 		form, err := url.ParseQuery(string(raw))

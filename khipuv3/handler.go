@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -97,17 +96,10 @@ func signatureOf(r *http.Request) string {
 // readWebhookBody reads r's body with a cap and puts the bytes back in
 // r.Body for whoever reads it next.
 func readWebhookBody(r *http.Request) ([]byte, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil, nil
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxWebhookBody+1))
+	body, err := webhook.ReadBody(r, maxWebhookBody)
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading body: %v", khipu.ErrInvalidNotification, err)
+		return nil, fmt.Errorf("%w: %v", khipu.ErrInvalidNotification, err)
 	}
-	if len(body) > maxWebhookBody {
-		return nil, fmt.Errorf("%w: body larger than %d bytes", khipu.ErrInvalidNotification, maxWebhookBody)
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	return body, nil
 }
 

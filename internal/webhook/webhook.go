@@ -143,7 +143,7 @@ func (h *Handler[T]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		key string
 		v   T
 	)
-	body, err := readBody(r, h.MaxBody)
+	body, err := ReadBody(r, h.MaxBody)
 	if err == nil {
 		key, v, err = h.Parse(r, body)
 	}
@@ -321,15 +321,16 @@ func (h *Handler[T]) Users(key string) int {
 	return 0
 }
 
-// readBody reads r's body, at most max bytes, and puts the bytes back in
-// r.Body for whoever reads it next. No body is an empty one.
-func readBody(r *http.Request, max int64) ([]byte, error) {
+// ReadBody reads r's body, at most max bytes, and puts the bytes back in
+// r.Body for whoever reads it next. No body is an empty one; a body over
+// max is an error.
+func ReadBody(r *http.Request, max int64) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading the body: %v", err)
+		return nil, fmt.Errorf("reading body: %v", err)
 	}
 	if int64(len(body)) > max {
 		return nil, fmt.Errorf("body larger than %d bytes", max)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/khipu-go/khipu"
@@ -119,6 +120,7 @@ func runLiveV3(ctx context.Context, out io.Writer, client *khipuv3.Client, geten
 		printBank(out, b.Name, b.MinAmount)
 	}
 	ord := liveOrder()
+	paid := false // set when polling saw the payment done and checked
 	notifyURL, secret := getenv("KHIPU_NOTIFY_URL"), getenv("KHIPU_SECRET")
 	if notifyURL != "" && secret != "" {
 		addr := cmp.Or(getenv("KHIPU_LISTEN"), "127.0.0.1:8080")
@@ -126,8 +128,9 @@ func runLiveV3(ctx context.Context, out io.Writer, client *khipuv3.Client, geten
 		if err != nil {
 			return fmt.Errorf("listening for notifications on %s: %w", addr, err)
 		}
-		stop := listenForNotifications(out, ln, secret, ord)
+		notified, stop := listenForNotifications(out, ln, secret, ord)
 		defer stop()
+		defer awaitLiveNotification(ctx, out, notified, &paid)
 	}
 	created, err := client.Payments.Create(ctx, &khipuv3.PaymentCreateParams{
 		Subject:       "khipu-go quickstart " + ord.ID,
@@ -139,13 +142,40 @@ func runLiveV3(ctx context.Context, out io.Writer, client *khipuv3.Client, geten
 	if err != nil {
 		return fmt.Errorf("creating the payment: %w", err)
 	}
-	return pollUntilPaid(ctx, out, created.PaymentID, created.PaymentURL, ord, func(ctx context.Context) (polled, error) {
+	err = pollUntilPaid(ctx, out, created.PaymentID, created.PaymentURL, ord, func(ctx context.Context) (polled, error) {
 		p, err := client.Payments.Get(ctx, created.PaymentID)
 		if err != nil {
 			return polled{}, err
 		}
 		return polled{p.Status, p.StatusDetail, p.Check(ord.ID, ord.Amount, ord.Currency)}, nil
 	})
+	paid = err == nil
+	return err
+}
+
+// notificationWait is how long a live run that listens for the signed
+// notification waits for it once polling found the payment paid: Khipu
+// notifies about when it marks the payment done, so polling may see it
+// first.
+var notificationWait = 15 * time.Second
+
+// awaitLiveNotification waits, once the payment is paid, for the endpoint
+// to verify its signed notification (or ctx to end, or notificationWait),
+// so that the run does not close the endpoint while Khipu is delivering
+// it. A notification that does not come is reported, not an error: the
+// payment itself was read from Khipu and checked.
+func awaitLiveNotification(ctx context.Context, out io.Writer, notified <-chan struct{}, paid *bool) {
+	if !*paid {
+		return
+	}
+	timer := time.NewTimer(notificationWait)
+	defer timer.Stop()
+	select {
+	case <-notified:
+	case <-ctx.Done():
+	case <-timer.C:
+		fmt.Fprintf(out, "   no signed notification arrived within %s: check that KHIPU_NOTIFY_URL reaches KHIPU_LISTEN\n", notificationWait)
+	}
 }
 
 // listen opens the listener of the notification endpoint. Tests replace
@@ -155,9 +185,15 @@ func runLiveV3(ctx context.Context, out io.Writer, client *khipuv3.Client, geten
 var listen = net.Listen
 
 // listenForNotifications serves the signed notifications of a live run on
-// ln, printing each one it verified, until stop is called.
-func listenForNotifications(out io.Writer, ln net.Listener, secret string, ord order) (stop func()) {
+// ln, printing each one it verified, until stop is called. notified is
+// closed once the first one was verified and printed; stop lets a
+// notification being answered finish (up to 5 s) before it closes the
+// endpoint.
+func listenForNotifications(out io.Writer, ln net.Listener, secret string, ord order) (notified <-chan struct{}, stop func()) {
+	first := make(chan struct{})
+	var once sync.Once
 	handler := khipuv3.NotificationHandler(secret, func(ctx context.Context, n *khipuv3.Notification) error {
+		defer once.Do(func() { close(first) })
 		verdict := "matches the order"
 		if err := n.Check(ord.ID, ord.Amount, ord.Currency); err != nil {
 			verdict = "does NOT match the order: " + err.Error()
@@ -174,5 +210,11 @@ func listenForNotifications(out io.Writer, ln net.Listener, secret string, ord o
 		}
 	}()
 	fmt.Fprintf(out, "   listening for signed notifications on %s\n", ln.Addr())
-	return func() { _ = srv.Close() }
+	return first, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if srv.Shutdown(ctx) != nil {
+			_ = srv.Close()
+		}
+	}
 }

@@ -77,6 +77,30 @@ func TestQuickstartV3LiveModeVerifiesTheSignedNotificationWhenItCanReceiveIt(t *
 	assert.Contains(t, live.out.String(), "signed notification verified: payment "+id+", 1000 CLP; it matches the order")
 }
 
+func TestQuickstartV3LiveModeSaysSoWhenThePaidPaymentsNotificationNeverComes(t *testing.T) {
+	srv := khiputest.NewServer("12345", "live-secret")
+	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	addr := ln.Addr().String()
+	listen = func(string, string) (net.Listener, error) { return ln, nil }
+	t.Cleanup(func() { listen = net.Listen })
+	notificationWait = 50 * time.Millisecond
+	t.Cleanup(func() { notificationWait = 15 * time.Second })
+	live := startLiveV3(t, srv, map[string]string{
+		"KHIPU_API_KEY": srv.APIKey(), "KHIPU_BASE_URL": srv.V3URL(),
+		"KHIPU_NOTIFY_URL": "http://" + addr + "/", "KHIPU_SECRET": "live-secret", "KHIPU_LISTEN": addr,
+	})
+	id := live.waitFor(t, "status: pending")
+	require.NoError(t, srv.PayWithoutNotifying(id))
+	require.NoError(t, <-live.done, "the payment was paid and checked: a lost notification is reported, not an error")
+	text := live.out.String()
+	assert.Contains(t, text, "Paid and checked")
+	assert.Contains(t, text, "no signed notification arrived within 50ms")
+	assert.NotContains(t, text, "signed notification verified")
+}
+
 func TestQuickstartV3ReportsAWrongAPIKeyWithoutPrintingIt(t *testing.T) {
 	srv := khiputest.NewServer("12345", "live-secret")
 	defer srv.Close()

@@ -54,25 +54,32 @@ function startKhiputest(string $binary): array
     fail('khiputest exited before printing its URLs');
 }
 
-// startShop serves notify.php with PHP's built-in server on a free port and
-// returns it and its notify_url.
+// startShop serves notify.php with PHP's built-in server on a port it picks
+// itself (127.0.0.1:0), and returns it and its notify_url. The port is read
+// from the server's banner: a port found free and closed here could be
+// taken by another program before php -S listens on it, and the test would
+// then notify that program instead.
 function startShop(string $dir): array
 {
-    $probe = stream_socket_server('tcp://127.0.0.1:0');
-    $addr = stream_socket_get_name($probe, false);
-    fclose($probe);
-    $proc = proc_open([PHP_BINARY, '-S', $addr, __DIR__ . '/notify.php'],
-        [1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes, null,
+    $log = "$dir/php-server.log";
+    $proc = proc_open([PHP_BINARY, '-S', '127.0.0.1:0', __DIR__ . '/notify.php'],
+        [1 => ['file', '/dev/null', 'w'], 2 => ['file', $log, 'w']], $pipes, null,
         ['KHIPU_NOTIFY_DIR' => $dir]);
+    if ($proc === false) {
+        fail('cannot start php -S');
+    }
     $deadline = microtime(true) + TIMEOUT;
-    while (!($conn = @stream_socket_client("tcp://$addr", $errno, $errstr, 1))) {
-        if (microtime(true) > $deadline) {
-            fail("php -S $addr did not start");
+    // "[date] PHP 8.2.x Development Server (http://127.0.0.1:41234) started"
+    while (!preg_match('#Development Server \(http://(127\.0\.0\.1:([0-9]+))\) started#', (string)@file_get_contents($log), $m)) {
+        if (!proc_get_status($proc)['running'] || microtime(true) > $deadline) {
+            fail('php -S did not start: ' . @file_get_contents($log));
         }
         usleep(20000);
     }
-    fclose($conn);
-    return [$proc, "http://$addr/khipu/notify"];
+    if ($m[2] === '0') {
+        fail('this PHP does not pick a port for php -S 127.0.0.1:0');
+    }
+    return [$proc, "http://$m[1]/khipu/notify"];
 }
 
 // call sends a request and returns the status and the decoded JSON answer.

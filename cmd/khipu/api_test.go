@@ -480,3 +480,32 @@ func TestReceiversCreateSendsEveryFlag(t *testing.T) {
 	}
 	assert.Equal(t, want, form, "API v2: every flag in the form")
 }
+
+// paymentParamsV2 copies every parameter of API v2's payments create from
+// API v3's, which has them all: a parameter added to both and forgotten
+// there fails here.
+func TestPaymentParamsV2CopiesEveryField(t *testing.T) {
+	var v3 khipuv3.PaymentCreateParams
+	in := reflect.ValueOf(&v3).Elem()
+	for i := range in.NumField() {
+		switch v := in.Field(i).Addr().Interface().(type) {
+		case *khipu.Amount:
+			*v = khipu.NewAmount(int64(i + 1))
+		case *time.Time:
+			*v = testNow.Add(time.Duration(i) * time.Hour)
+		case *bool:
+			*v = true
+		default:
+			require.Equal(t, reflect.String, in.Field(i).Kind(), "a value for %s", in.Type().Field(i).Name)
+			in.Field(i).SetString(in.Type().Field(i).Name)
+		}
+	}
+	v2 := reflect.ValueOf(paymentParamsV2(&v3)).Elem()
+	for i := range v2.NumField() {
+		name := v2.Type().Field(i).Name
+		from := in.FieldByName(name)
+		if assert.True(t, from.IsValid(), "API v3's parameters have %s", name) {
+			assert.Equal(t, from.Interface(), v2.Field(i).Interface(), name)
+		}
+	}
+}

@@ -350,10 +350,7 @@ func countTrue(bs ...bool) int {
 func (c *cli) buildNotification(f *sendFlags, a *apiFlags, set map[string]bool) (*khipuv3.Notification, string, error) {
 	now := time.Now()
 	value := func(name string) string { return *f.strings[name] }
-	n := &khipuv3.Notification{
-		Amount:           khipu.NewAmount(1000),
-		ConciliationDate: now,
-	}
+	var n *khipuv3.Notification
 	note := ""
 	paid := false // a payment that is done: its fields are Khipu's, empty ones included
 	if f.paymentFrom != "" {
@@ -378,8 +375,10 @@ func (c *cli) buildNotification(f *sendFlags, a *apiFlags, set map[string]bool) 
 			note = fmt.Sprintf("payment %s is %s at Khipu, which notifies only payments that are done: sent as if paid now by DemoBank's developer payer", p.PaymentID, p.Status)
 		}
 	} else {
-		a.receiverID = cmp.Or(a.receiverID, c.getenv("KHIPU_RECEIVER_ID"), "990939")
-		n.ReceiverID = a.receiverID
+		n = &khipuv3.Notification{
+			ReceiverID: cmp.Or(f.receiverID, c.getenv("KHIPU_RECEIVER_ID"), "990939"),
+			Amount:     khipu.NewAmount(1000),
+		}
 	}
 	// The defaults fill in what neither a flag nor a paid payment gave:
 	// the payer and bank of a payment not paid yet, or of a made-up one.

@@ -43,7 +43,7 @@ func table(w io.Writer, header []string, rows [][]string) error {
 	line := func(cells []string) {
 		clean := make([]string, len(cells))
 		for i, c := range cells {
-			clean[i] = strings.ReplaceAll(oneLine(c), "\t", " ")
+			clean[i] = oneLine(c) // no tab of its own to shift a column
 		}
 		// Every row has every cell, so that each column is aligned over
 		// the whole table; the padding of empty last cells is cut below.

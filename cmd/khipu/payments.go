@@ -96,45 +96,65 @@ func (c *cli) getPayment(cn *conn, id string) (*khipuv3.Payment, error) {
 	return cn.v3.Payments.Get(c.ctx, id)
 }
 
-// createFlags are the parameters of payments create, one flag per field,
-// named after its JSON name.
+// createFlags are the parameters of payments create, one flag per field of
+// API v3's parameters, named after its JSON name: the amounts and dates
+// through a flag of their own, which params copies in.
 type createFlags struct {
-	subject, currency, transactionID, custom, body, bankID            string
-	returnURL, cancelURL, pictureURL, notifyURL, contractURL          string
-	notifyAPIVersion, payerName, payerEmail, responsibleUserEmail     string
-	fixedPayerPersonalIdentifier, collectAccountUUID, mandatoryMethod string
-	pspClientMerchantName                                             string
-	amount, integratorFee                                             amountFlag
-	expiresDate, confirmTimeoutDate                                   timeFlag
-	sendEmail, sendReminders                                          bool
+	p                               khipuv3.PaymentCreateParams
+	amount, integratorFee           amountFlag
+	expiresDate, confirmTimeoutDate timeFlag
 }
 
 func (f *createFlags) add(fs *flag.FlagSet) {
-	fs.StringVar(&f.subject, "subject", "", `what the payer pays for, e.g. "Order 42" (required)`)
-	fs.StringVar(&f.currency, "currency", "", "ISO-4217 code, e.g. CLP (required)")
+	p := &f.p
+	fs.StringVar(&p.Subject, "subject", "", `what the payer pays for, e.g. "Order 42" (required)`)
+	fs.StringVar(&p.Currency, "currency", "", "ISO-4217 code, e.g. CLP (required)")
 	fs.Var(&f.amount, "amount", "the `amount`, an exact decimal, e.g. 1000 or 19.99 (required)")
-	fs.StringVar(&f.transactionID, "transaction-id", "", "your order's id, e.g. order-42: notifications carry it back")
-	fs.StringVar(&f.custom, "custom", "", "any text for your own use, up to 4096 characters, e.g. '{\"cart\":42}'")
-	fs.StringVar(&f.body, "body", "", `a longer description of the payment, e.g. "2 mates, 1 poncho"`)
-	fs.StringVar(&f.bankID, "bank-id", "", "preselect the payer's bank, e.g. Bawdf (see khipu banks)")
-	fs.StringVar(&f.returnURL, "return-url", "", "where the payer returns after paying, e.g. https://shop.example/ok")
-	fs.StringVar(&f.cancelURL, "cancel-url", "", "where the payer goes on cancelling, e.g. https://shop.example/cancel")
-	fs.StringVar(&f.pictureURL, "picture-url", "", "an image of the product, e.g. https://shop.example/mate.png")
-	fs.StringVar(&f.notifyURL, "notify-url", "", "where Khipu POSTs the notification, e.g. https://shop.example/khipu/notify")
-	fs.StringVar(&f.contractURL, "contract-url", "", "a contract the payer signs (needs -fixed-payer-personal-identifier), e.g. https://shop.example/contract.pdf")
-	fs.StringVar(&f.notifyAPIVersion, "notify-api-version", "", "the notifications' version, e.g. 3.0 (API v3) or 1.3 (API v2); the default with -notify-url")
+	fs.StringVar(&p.TransactionID, "transaction-id", "", "your order's id, e.g. order-42: notifications carry it back")
+	fs.StringVar(&p.Custom, "custom", "", "any text for your own use, up to 4096 characters, e.g. '{\"cart\":42}'")
+	fs.StringVar(&p.Body, "body", "", `a longer description of the payment, e.g. "2 mates, 1 poncho"`)
+	fs.StringVar(&p.BankID, "bank-id", "", "preselect the payer's bank, e.g. Bawdf (see khipu banks)")
+	fs.StringVar(&p.ReturnURL, "return-url", "", "where the payer returns after paying, e.g. https://shop.example/ok")
+	fs.StringVar(&p.CancelURL, "cancel-url", "", "where the payer goes on cancelling, e.g. https://shop.example/cancel")
+	fs.StringVar(&p.PictureURL, "picture-url", "", "an image of the product, e.g. https://shop.example/mate.png")
+	fs.StringVar(&p.NotifyURL, "notify-url", "", "where Khipu POSTs the notification, e.g. https://shop.example/khipu/notify")
+	fs.StringVar(&p.ContractURL, "contract-url", "", "a contract the payer signs (needs -fixed-payer-personal-identifier), e.g. https://shop.example/contract.pdf")
+	fs.StringVar(&p.NotifyAPIVersion, "notify-api-version", "", "the notifications' version, e.g. 3.0 (API v3) or 1.3 (API v2); the default with -notify-url")
 	fs.Var(&f.expiresDate, "expires-date", "when the payment expires, an RFC 3339 `date`, e.g. 2026-12-31T23:59:00-03:00")
-	fs.BoolVar(&f.sendEmail, "send-email", false, "Khipu e-mails the payer the payment (needs -payer-name and -payer-email), e.g. -send-email -payer-name Ana -payer-email ana@example.com")
-	fs.StringVar(&f.payerName, "payer-name", "", `the payer's name, e.g. "Ana Pérez"`)
-	fs.StringVar(&f.payerEmail, "payer-email", "", "the payer's e-mail, e.g. ana@example.com")
-	fs.BoolVar(&f.sendReminders, "send-reminders", false, "Khipu e-mails the payer reminders, e.g. -send-reminders -send-email ...")
-	fs.StringVar(&f.responsibleUserEmail, "responsible-user-email", "", "who answers the payer's questions, e.g. sales@shop.example")
-	fs.StringVar(&f.fixedPayerPersonalIdentifier, "fixed-payer-personal-identifier", "", "only this RUT may pay, e.g. 11.111.111-1")
+	fs.BoolVar(&p.SendEmail, "send-email", false, "Khipu e-mails the payer the payment (needs -payer-name and -payer-email), e.g. -send-email -payer-name Ana -payer-email ana@example.com")
+	fs.StringVar(&p.PayerName, "payer-name", "", `the payer's name, e.g. "Ana Pérez"`)
+	fs.StringVar(&p.PayerEmail, "payer-email", "", "the payer's e-mail, e.g. ana@example.com")
+	fs.BoolVar(&p.SendReminders, "send-reminders", false, "Khipu e-mails the payer reminders, e.g. -send-reminders -send-email ...")
+	fs.StringVar(&p.ResponsibleUserEmail, "responsible-user-email", "", "who answers the payer's questions, e.g. sales@shop.example")
+	fs.StringVar(&p.FixedPayerPersonalIdentifier, "fixed-payer-personal-identifier", "", "only this RUT may pay, e.g. 11.111.111-1")
 	fs.Var(&f.integratorFee, "integrator-fee", "an integrator's fee, an `amount`, e.g. 100")
-	fs.StringVar(&f.collectAccountUUID, "collect-account-uuid", "", "the collection account to pay into, for accounts with several, e.g. 2b1a5c1e-8d7f-4e7b-9c0a-3f2d1e0c9b8a")
+	fs.StringVar(&p.CollectAccountUUID, "collect-account-uuid", "", "the collection account to pay into, for accounts with several, e.g. 2b1a5c1e-8d7f-4e7b-9c0a-3f2d1e0c9b8a")
 	fs.Var(&f.confirmTimeoutDate, "confirm-timeout-date", "the last moment to confirm the payment, an RFC 3339 `date`, e.g. 2026-12-31T23:59:00-03:00")
-	fs.StringVar(&f.mandatoryMethod, "mandatory-payment-method", "", "the only payment method offered, e.g. SIMPLIFIED_TRANSFER (see khipu payment-methods)")
-	fs.StringVar(&f.pspClientMerchantName, "psp-client-merchant-name", "", `the merchant's name, for payment service providers (API v3 only), e.g. "Tienda Ana"`)
+	fs.StringVar(&p.MandatoryPaymentMethod, "mandatory-payment-method", "", "the only payment method offered, e.g. SIMPLIFIED_TRANSFER (see khipu payment-methods)")
+	fs.StringVar(&p.PSPClientMerchantName, "psp-client-merchant-name", "", `the merchant's name, for payment service providers (API v3 only), e.g. "Tienda Ana"`)
+}
+
+// params are the parameters the flags give.
+func (f *createFlags) params() *khipuv3.PaymentCreateParams {
+	p := f.p
+	p.Amount, p.IntegratorFee = f.amount.a, f.integratorFee.a
+	p.ExpiresDate, p.ConfirmTimeoutDate = f.expiresDate.t, f.confirmTimeoutDate.t
+	return &p
+}
+
+// paymentParamsV2 is p as API v2's parameters: v3's fields but
+// psp_client_merchant_name, which API v2 does not have.
+func paymentParamsV2(p *khipuv3.PaymentCreateParams) *khipu.PaymentCreateParams {
+	return &khipu.PaymentCreateParams{
+		Subject: p.Subject, Currency: p.Currency, Amount: p.Amount, TransactionID: p.TransactionID,
+		Custom: p.Custom, Body: p.Body, BankID: p.BankID, ReturnURL: p.ReturnURL, CancelURL: p.CancelURL,
+		PictureURL: p.PictureURL, NotifyURL: p.NotifyURL, ContractURL: p.ContractURL,
+		NotifyAPIVersion: p.NotifyAPIVersion, ExpiresDate: p.ExpiresDate, SendEmail: p.SendEmail,
+		PayerName: p.PayerName, PayerEmail: p.PayerEmail, SendReminders: p.SendReminders,
+		ResponsibleUserEmail: p.ResponsibleUserEmail, FixedPayerPersonalIdentifier: p.FixedPayerPersonalIdentifier,
+		IntegratorFee: p.IntegratorFee, CollectAccountUUID: p.CollectAccountUUID,
+		ConfirmTimeoutDate: p.ConfirmTimeoutDate, MandatoryPaymentMethod: p.MandatoryPaymentMethod,
+	}
 }
 
 func runPaymentsCreate(c *cli, name string, args []string) error {
@@ -159,21 +179,13 @@ send), API v2 payments with notifications 1.3.`,
 	if err != nil {
 		return err
 	}
+	p := f.params()
 	var s summary
 	if cn.v2 != nil {
-		if f.pspClientMerchantName != "" {
+		if p.PSPClientMerchantName != "" {
 			return usageErrorf("%s: -psp-client-merchant-name is a parameter of API v3 only", fs.Name())
 		}
-		created, err := cn.v2.Payments.Create(c.ctx, &khipu.PaymentCreateParams{
-			Subject: f.subject, Currency: f.currency, Amount: f.amount.a, TransactionID: f.transactionID,
-			Custom: f.custom, Body: f.body, BankID: f.bankID, ReturnURL: f.returnURL, CancelURL: f.cancelURL,
-			PictureURL: f.pictureURL, NotifyURL: f.notifyURL, ContractURL: f.contractURL,
-			NotifyAPIVersion: f.notifyAPIVersion, ExpiresDate: f.expiresDate.t, SendEmail: f.sendEmail,
-			PayerName: f.payerName, PayerEmail: f.payerEmail, SendReminders: f.sendReminders,
-			ResponsibleUserEmail: f.responsibleUserEmail, FixedPayerPersonalIdentifier: f.fixedPayerPersonalIdentifier,
-			IntegratorFee: f.integratorFee.a, CollectAccountUUID: f.collectAccountUUID,
-			ConfirmTimeoutDate: f.confirmTimeoutDate.t, MandatoryPaymentMethod: f.mandatoryMethod,
-		})
+		created, err := cn.v2.Payments.Create(c.ctx, paymentParamsV2(p))
 		if err != nil {
 			return err
 		}
@@ -185,17 +197,7 @@ send), API v2 payments with notifications 1.3.`,
 		s.add("app_url", created.AppURL)
 		s.always("ready_for_terminal", strconv.FormatBool(created.ReadyForTerminal))
 	} else {
-		created, err := cn.v3.Payments.Create(c.ctx, &khipuv3.PaymentCreateParams{
-			Subject: f.subject, Currency: f.currency, Amount: f.amount.a, TransactionID: f.transactionID,
-			Custom: f.custom, Body: f.body, BankID: f.bankID, ReturnURL: f.returnURL, CancelURL: f.cancelURL,
-			PictureURL: f.pictureURL, NotifyURL: f.notifyURL, ContractURL: f.contractURL,
-			NotifyAPIVersion: f.notifyAPIVersion, ExpiresDate: f.expiresDate.t, SendEmail: f.sendEmail,
-			PayerName: f.payerName, PayerEmail: f.payerEmail, SendReminders: f.sendReminders,
-			ResponsibleUserEmail: f.responsibleUserEmail, FixedPayerPersonalIdentifier: f.fixedPayerPersonalIdentifier,
-			IntegratorFee: f.integratorFee.a, CollectAccountUUID: f.collectAccountUUID,
-			ConfirmTimeoutDate: f.confirmTimeoutDate.t, MandatoryPaymentMethod: f.mandatoryMethod,
-			PSPClientMerchantName: f.pspClientMerchantName,
-		})
+		created, err := cn.v3.Payments.Create(c.ctx, p)
 		if err != nil {
 			return err
 		}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -26,31 +25,13 @@ import (
 
 const autopaySecret = "autopay-test-secret" // khiputest signs notifications 3.0 with it
 
-// autopayLog is a log the handlers write to while the test reads it.
-type autopayLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *autopayLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *autopayLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // autopayShop is a shop that bills with automatic payments: its three
 // endpoints are the client's handlers, and each records what its function
 // was given.
 type autopayShop struct {
 	khipu  *khiputest.Server
 	client *khipuv3.Client
-	log    *autopayLog
+	log    *syncBuffer
 
 	url                                     string // the shop's address
 	subscriptionURL, notifyURL, chargeError string
@@ -66,7 +47,7 @@ func newAutopayShop(t *testing.T) *autopayShop {
 	t.Cleanup(srv.Close)
 	s := &autopayShop{
 		khipu:         srv,
-		log:           &autopayLog{},
+		log:           &syncBuffer{},
 		subscriptions: make(chan *khipuv3.Subscription, 8),
 		notifications: make(chan *khipuv3.Notification, 8),
 		errorReports:  make(chan *khipuv3.ChargeErrorReport, 8),

@@ -47,8 +47,18 @@ type SubscriptionCallback struct {
 // or as a form. It checks only its shape: a valid subscription_id and a
 // status.
 func ParseSubscriptionCallback(r *http.Request) (*SubscriptionCallback, error) {
+	body, err := readCallback(r)
+	if err != nil {
+		return nil, err
+	}
+	return parseSubscriptionCallback(r.Header, body)
+}
+
+// parseSubscriptionCallback is ParseSubscriptionCallback of a body read
+// already, with its request's header.
+func parseSubscriptionCallback(header http.Header, body []byte) (*SubscriptionCallback, error) {
 	var cb SubscriptionCallback
-	if err := readCallback(r, &cb, "subscription_id", "status"); err != nil {
+	if err := decodeCallback(header, body, &cb, "subscription_id", "status"); err != nil {
 		return nil, err
 	}
 	if err := validID("subscription_id", cb.SubscriptionID); err != nil {
@@ -132,8 +142,8 @@ func (s *SubscriptionsService) CallbackHandler(fn func(ctx context.Context, sub 
 		MaxBody:  maxCallbackBody,
 		Deadline: webhookDeadline,
 		Logger:   cfg.logger,
-		Parse: func(r *http.Request, _ []byte) (string, *SubscriptionCallback, error) {
-			cb, err := ParseSubscriptionCallback(r)
+		Parse: func(r *http.Request, body []byte) (string, *SubscriptionCallback, error) {
+			cb, err := parseSubscriptionCallback(r.Header, body)
 			if err != nil {
 				return "", nil, err
 			}
@@ -191,8 +201,18 @@ type ChargeErrorReport struct {
 // ParseChargeErrorReport reads a charge error callback, as JSON or as a
 // form. It checks only its shape; see ChargeErrorReport.
 func ParseChargeErrorReport(r *http.Request) (*ChargeErrorReport, error) {
+	body, err := readCallback(r)
+	if err != nil {
+		return nil, err
+	}
+	return parseChargeErrorReport(r.Header, body)
+}
+
+// parseChargeErrorReport is ParseChargeErrorReport of a body read already,
+// with its request's header.
+func parseChargeErrorReport(header http.Header, body []byte) (*ChargeErrorReport, error) {
 	var rep ChargeErrorReport
-	if err := readCallback(r, &rep, "subscription_id", "transaction_id", "error_message"); err != nil {
+	if err := decodeCallback(header, body, &rep, "subscription_id", "transaction_id", "error_message"); err != nil {
 		return nil, err
 	}
 	if rep.SubscriptionID == "" && rep.TransactionID == "" {
@@ -225,8 +245,8 @@ func (s *ChargesService) ErrorHandler(fn func(ctx context.Context, rep *ChargeEr
 		MaxBody:  maxCallbackBody,
 		Deadline: webhookDeadline,
 		Logger:   cfg.logger,
-		Parse: func(r *http.Request, _ []byte) (string, *ChargeErrorReport, error) {
-			rep, err := ParseChargeErrorReport(r)
+		Parse: func(r *http.Request, body []byte) (string, *ChargeErrorReport, error) {
+			rep, err := parseChargeErrorReport(r.Header, body)
 			return "", rep, err
 		},
 		Process: func(ctx context.Context, rep *ChargeErrorReport) webhook.Answer {
@@ -242,21 +262,28 @@ func (s *ChargesService) ErrorHandler(fn func(ctx context.Context, rep *ChargeEr
 	}
 }
 
-// readCallback decodes a callback's body, JSON or a form, into v (whose
-// fields carry json tags named as fields), reading at most maxCallbackBody
-// bytes. Problems wrap khipu.ErrInvalidNotification.
-func readCallback(r *http.Request, v any, fields ...string) error {
+// readCallback reads a callback's body, at most maxCallbackBody bytes; the
+// handlers get it read already, by their skeleton, with the same cap.
+// Problems wrap khipu.ErrInvalidNotification.
+func readCallback(r *http.Request) ([]byte, error) {
 	if r == nil {
-		return fmt.Errorf("%w: nil request", khipu.ErrInvalidNotification)
+		return nil, fmt.Errorf("%w: nil request", khipu.ErrInvalidNotification)
 	}
 	if r.Body == nil {
-		return fmt.Errorf("%w: empty body", khipu.ErrInvalidNotification)
+		return nil, fmt.Errorf("%w: empty body", khipu.ErrInvalidNotification)
 	}
-	raw, err := webhook.ReadBody(r, maxCallbackBody)
+	body, err := webhook.ReadBody(r, maxCallbackBody)
 	if err != nil {
-		return fmt.Errorf("%w: %v", khipu.ErrInvalidNotification, err)
+		return nil, fmt.Errorf("%w: %v", khipu.ErrInvalidNotification, err)
 	}
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
+	return body, nil
+}
+
+// decodeCallback decodes a callback's body, JSON or a form (as header's
+// Content-Type says), into v, whose fields carry json tags named as
+// fields. Problems wrap khipu.ErrInvalidNotification.
+func decodeCallback(header http.Header, raw []byte, v any, fields ...string) error {
+	if mt, _, _ := mime.ParseMediaType(header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
 		form, err := url.ParseQuery(string(raw))
 		if err != nil {
 			return fmt.Errorf("%w: malformed form: %v", khipu.ErrInvalidNotification, err)

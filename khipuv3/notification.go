@@ -17,6 +17,7 @@ import (
 
 	"github.com/khipu-go/khipu"
 	"github.com/khipu-go/khipu/internal/phpjson"
+	"github.com/khipu-go/khipu/internal/wire"
 )
 
 // Notification is a verified notification 3.0: the payment Khipu POSTed to
@@ -225,13 +226,11 @@ func MarshalNotification(n *Notification) ([]byte, error) {
 // milliseconds.
 const notificationDate = "2006-01-02T15:04:05.000Z"
 
-// canonicalNumber reports whether s is a JSON number Khipu could send as a
-// receiver id: decimal digits, without a leading zero unless it is "0".
+// canonicalNumber reports whether s is the one text of a whole number
+// that Khipu writes, as a receiver id or a signature's t: decimal digits,
+// without a leading zero unless it is "0".
 func canonicalNumber(s string) bool {
-	if s == "" || len(s) > 1 && s[0] == '0' {
-		return false
-	}
-	return strings.Trim(s, "0123456789") == ""
+	return wire.Digits(s) && (s[0] != '0' || len(s) == 1)
 }
 
 // fourDecimals is a as a JSON string with four decimals, "1000.0000", as

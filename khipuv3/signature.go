@@ -197,13 +197,8 @@ func decodeSignature(s string) (sig [sha256.Size]byte, ok bool) {
 // leading zero. Any other spelling of the number would be signed as other
 // text than the one sign.Webhook formats, so it could never verify.
 func parseMillis(s string) (int64, bool) {
-	if s == "" || len(s) > 1 && s[0] == '0' {
+	if !canonicalNumber(s) {
 		return 0, false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
 	}
 	ms, err := strconv.ParseInt(s, 10, 64)
 	return ms, err == nil

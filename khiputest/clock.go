@@ -23,24 +23,11 @@ func (s *Server) controlPay(w http.ResponseWriter, r *http.Request) {
 	if !controlReadOptional(w, r, &in) {
 		return
 	}
-	if in.Notify == nil || *in.Notify {
-		s.controlPayment(s.Pay)(w, r)
+	if in.Notify != nil && !*in.Notify {
+		s.controlPayment(s.PayWithoutNotifying, false)(w, r)
 		return
 	}
-	id := r.PathValue("id")
-	if !s.exists(id) {
-		controlError(w, http.StatusNotFound, "no payment "+id)
-		return
-	}
-	if err := s.PayWithoutNotifying(id); err != nil {
-		controlError(w, http.StatusConflict, err.Error())
-		return
-	}
-	s.mu.Lock()
-	p := s.payments[id]
-	answer := controlAnswer{PaymentID: id, Status: p.status, StatusDetail: p.statusDetail, NotifyURL: p.params.Get("notify_url")}
-	s.mu.Unlock()
-	controlJSON(w, answer)
+	s.controlPayment(s.Pay, true)(w, r)
 }
 
 // controlClock serves POST /khiputest/clock, {"advance": "90m"}: it moves

@@ -2,7 +2,6 @@ package khiputest_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"sync"
 	"testing"
@@ -104,10 +103,6 @@ func TestAPaidPaymentIsConciliatedAtTheClocksTime(t *testing.T) {
 // page is the HTML at url.
 func page(t *testing.T, url string) string {
 	t.Helper()
-	resp, err := http.Get(url)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	html, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return string(html)
+	_, _, html := get(t, url)
+	return html
 }

@@ -66,7 +66,7 @@ func (s *Server) ControlHandler() http.Handler {
 		handler      http.HandlerFunc
 	}{
 		{http.MethodPost, "payments/{id}/pay", s.controlPay},
-		{http.MethodPost, "payments/{id}/notify", s.controlPayment(s.Notify)},
+		{http.MethodPost, "payments/{id}/notify", s.controlPayment(s.Notify, true)},
 		{http.MethodPost, "payments/{id}/status", s.controlStatus},
 		{http.MethodPost, "subscriptions/{id}/authorize", s.controlAuthorize},
 		{http.MethodPost, "fail-next", s.controlFailNext},
@@ -138,9 +138,10 @@ type controlAnswer struct {
 	NotifyError  string `json:"notify_error,omitempty"`
 }
 
-// controlPayment serves a route that sends a payment's notification: act is
-// Pay or Notify.
-func (s *Server) controlPayment(act func(paymentID string) error) http.HandlerFunc {
+// controlPayment serves a route that acts on a payment: act is Pay or
+// Notify, which send its notification (notifies), or PayWithoutNotifying,
+// whose answer has no notify_status, as nothing was sent.
+func (s *Server) controlPayment(act func(paymentID string) error, notifies bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		if !s.exists(id) {
@@ -157,10 +158,13 @@ func (s *Server) controlPayment(act func(paymentID string) error) http.HandlerFu
 		p := s.payments[id]
 		answer := controlAnswer{PaymentID: id, Status: p.status, StatusDetail: p.statusDetail}
 		if p.params.Has("notify_url") {
-			status := p.notify.status
-			answer.NotifyURL, answer.NotifyStatus = p.params.Get("notify_url"), &status
-			if p.notify.err != nil {
-				answer.NotifyError = p.notify.err.Error()
+			answer.NotifyURL = p.params.Get("notify_url")
+			if notifies {
+				status := p.notify.status
+				answer.NotifyStatus = &status
+				if p.notify.err != nil {
+					answer.NotifyError = p.notify.err.Error()
+				}
 			}
 		}
 		s.mu.Unlock()

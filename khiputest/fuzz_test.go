@@ -44,8 +44,7 @@ func FuzzV3Body(f *testing.F) {
 		if rec.Code != http.StatusOK && rec.Code != http.StatusBadRequest {
 			t.Fatalf("%q: status %d: %s", body, rec.Code, rec.Body)
 		}
-		list := srv.Requests()
-		return rec.Code, list[len(list)-1].Warnings
+		return rec.Code, lastRequest(t, srv).Warnings
 	}
 	f.Fuzz(func(t *testing.T, body string) {
 		status, warnings := send(t, lenient, body)

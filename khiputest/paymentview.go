@@ -5,8 +5,9 @@ package khiputest
 
 import (
 	"encoding/json"
-	"strings"
 	"time"
+
+	"github.com/khipu-go/khipu/internal/wire"
 )
 
 // paymentURLs are the addresses Khipu gives a payment.
@@ -175,7 +176,7 @@ func (p *payment) notifyVersion() string {
 // jsonNumber is id as a JSON number when it is one (Khipu's receiver ids
 // are), else as a JSON string.
 func jsonNumber(id string) json.RawMessage {
-	if id == "" || strings.TrimLeft(id, "0123456789") != "" || id[0] == '0' && len(id) > 1 {
+	if !wire.Digits(id) || id[0] == '0' && len(id) > 1 {
 		q, _ := json.Marshal(id)
 		return q
 	}

@@ -377,7 +377,7 @@ func TestBanksAndPaymentMethods(t *testing.T) {
 	_, err = client.PaymentMethods.List(ctx, "99999")
 	var ae *khipu.AuthorizationError
 	assert.ErrorAs(t, err, &ae, "another merchant's methods are a 403")
-	assert.Equal(t, http.StatusForbidden, srv.Requests()[len(srv.Requests())-1].Status)
+	assert.Equal(t, http.StatusForbidden, lastRequest(t, srv).Status)
 }
 
 func TestCreatedReceiversAreAccountsOfTheirOwn(t *testing.T) {

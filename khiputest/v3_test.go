@@ -894,7 +894,7 @@ func TestV3RequestsRecordTheBody(t *testing.T) {
 
 	t.Run("a v2 POST's form is recorded in Body too", func(t *testing.T) {
 		mustCreate(t, newClient(t, srv, receiverID, secret))
-		last := srv.Requests()[len(srv.Requests())-1]
+		last := lastRequest(t, srv)
 		form, err := url.ParseQuery(string(last.Body))
 		require.NoError(t, err)
 		assert.Equal(t, last.Params, form)

@@ -152,10 +152,10 @@ func receiverChildren() *openapi3.Operation {
 	}
 }
 
-// operations are the operationIds of the document, sorted.
-func (c *contract) operations() []string {
+// operationIDs are the operationIds of doc, sorted.
+func operationIDs(doc *openapi3.T) []string {
 	var ids []string
-	for _, path := range c.doc.Paths.Map() {
+	for _, path := range doc.Paths.Map() {
 		for _, op := range path.Operations() {
 			ids = append(ids, op.OperationID)
 		}

@@ -147,12 +147,7 @@ func TestTheAmendmentsAreWhatTheCopyLacks(t *testing.T) {
 	assert.NotContains(t, copied.Components.Schemas["receiver-post-receiver-2"].Value.Properties, "api_key")
 	assert.Contains(t, amended.Components.Schemas["receiver-post-receiver-2"].Value.Properties, "api_key")
 
-	var inCopy []string
-	for _, path := range copied.Paths.Map() {
-		for _, op := range path.Operations() {
-			inCopy = append(inCopy, op.OperationID)
-		}
-	}
+	inCopy := operationIDs(copied)
 	for _, op := range operationsNotInTheCopy {
 		assert.NotContains(t, inCopy, op)
 	}

@@ -107,7 +107,7 @@ func checkResponse(resp *http.Response, body []byte) error {
 	switch {
 	case status >= 300 && status <= 399:
 		hint = baseURLHint(resp)
-	case isV3(resp) && strings.Contains(resp.Request.URL.Path, "/api/2.0/"):
+	case isV3(resp) && resp.Request.URL != nil && strings.Contains(resp.Request.URL.Path, "/api/2.0/"):
 		hint = baseURLHint(resp)
 	case status == http.StatusUnauthorized && resp.Request != nil && !isV3(resp):
 		hint = baseURLHint(resp)

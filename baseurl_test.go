@@ -57,18 +57,11 @@ func v3Calls(t *testing.T, base, apiKey string) calls {
 	}
 }
 
-// plain starts a server that answers every request with status, contentType
-// and body, as a web server that is not Khipu's API does.
-func plain(t *testing.T, status int, contentType, body string, headers ...string) string {
+// plain starts a server that answers every request with code, contentType
+// and body (status's answer), as a web server that is not Khipu's API does.
+func plain(t *testing.T, code int, contentType, body string, headers ...string) string {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for i := 0; i+1 < len(headers); i += 2 {
-			w.Header().Set(headers[i], headers[i+1])
-		}
-		w.Header().Set("Content-Type", contentType)
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte(body))
-	}))
+	srv := httptest.NewServer(http.HandlerFunc(status(code, body, append(headers, "Content-Type", contentType)...)))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }

@@ -128,8 +128,7 @@ func (c *Client) call(ctx context.Context, method, path string, params, out any)
 	if err != nil {
 		return err
 	}
-	_, secret := out.(*ReceiverCreated)
-	return decodeResponse(resp, body, out, method, path, secret)
+	return decodeResponse(resp, body, out, method, path)
 }
 
 // maxIDLength is the longest path id API v2 accepts from a caller; Khipu's

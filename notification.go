@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -34,7 +33,8 @@ const maxNotificationBody = 16 << 10
 
 // ParseNotification reads Khipu's notification from a POSTed form
 // (api_version=1.3&notification_token=...). It accepts only api_version 1.3
-// and a non-empty token, and reads at most 16 KiB of the body.
+// and a non-empty token, and reads at most 16 KiB of the body, which it
+// puts back in r.Body.
 func ParseNotification(r *http.Request) (*Notification, error) {
 	if r == nil {
 		return nil, fmt.Errorf("%w: nil request", ErrInvalidNotification)
@@ -53,12 +53,9 @@ func ParseNotification(r *http.Request) (*Notification, error) {
 		if r.Body == nil {
 			return nil, fmt.Errorf("%w: empty body", ErrInvalidNotification)
 		}
-		raw, err := io.ReadAll(io.LimitReader(r.Body, maxNotificationBody+1))
+		raw, err := webhook.ReadBody(r, maxNotificationBody)
 		if err != nil {
-			return nil, fmt.Errorf("%w: reading body: %v", ErrInvalidNotification, err)
-		}
-		if len(raw) > maxNotificationBody {
-			return nil, fmt.Errorf("%w: body larger than %d bytes", ErrInvalidNotification, maxNotificationBody)
+			return nil, fmt.Errorf("%w: %v", ErrInvalidNotification, err)
 		}
 		form, err = url.ParseQuery(string(raw))
 		if err != nil {
@@ -85,9 +82,9 @@ func ParseNotification(r *http.Request) (*Notification, error) {
 	return n, nil
 }
 
-// keepForm stores the form read from r's body where r.ParseForm would have:
-// the body is consumed, and a second ParseNotification, VerifyNotification
-// or r.FormValue must still see what it held.
+// keepForm stores the form read from r's body where r.ParseForm would have,
+// so that a second ParseNotification, VerifyNotification or r.FormValue
+// sees what it held without reading it again.
 func keepForm(r *http.Request, form url.Values) {
 	r.PostForm = form
 	if r.Form != nil {

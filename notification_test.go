@@ -287,7 +287,7 @@ func TestParseNotificationLeavesTheFormReadable(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "mine", n.Token)
 
-	// The body is consumed, but what it held is where ParseForm puts it.
+	// What the body held is where ParseForm puts it.
 	assert.Equal(t, "mine", r.PostFormValue("notification_token"))
 	assert.Equal(t, "1", r.FormValue("shop"), "the query is in r.Form too")
 	p, err := c.VerifyNotification(context.Background(), r)

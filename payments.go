@@ -51,8 +51,8 @@ func (s *PaymentsService) Create(ctx context.Context, p *PaymentCreateParams) (*
 // *ParamError, or nil: a missing subject or currency, a custom field over
 // 4096 characters, send_email without the payer, a contract without the
 // payer's id; then a missing amount, one that is zero, negative or out of
-// range, or an amount in CLP with decimals (see ParseAmount). Create calls it, and checks
-// NotifyAPIVersion too.
+// range, or an amount in CLP with decimals (see ParseAmount). Create calls
+// it, and checks NotifyAPIVersion too.
 func (p *PaymentCreateParams) Validate() error {
 	fields := params.Payment{
 		Subject: p.Subject, Currency: p.Currency, Custom: p.Custom,
@@ -67,10 +67,12 @@ func (p *PaymentCreateParams) Validate() error {
 		return &ParamError{Param: "amount", Reason: p.Amount.sendable().Error()}
 	case p.Amount.IsZero():
 		return &ParamError{Param: "amount", Reason: "must be greater than zero"}
-	case params.WholePesos(p.Currency, p.Amount.String()) != "":
-		return &ParamError{Param: "amount", Reason: params.WholePesos(p.Currency, p.Amount.String())}
-	case p.IntegratorFee.sendable() != nil:
-		return &ParamError{Param: "integrator_fee", Reason: p.IntegratorFee.sendable().Error()}
+	}
+	if reason := params.WholePesos(p.Currency, p.Amount.String()); reason != "" {
+		return &ParamError{Param: "amount", Reason: reason}
+	}
+	if err := p.IntegratorFee.sendable(); err != nil {
+		return &ParamError{Param: "integrator_fee", Reason: err.Error()}
 	}
 	return nil
 }

@@ -42,19 +42,19 @@ func DecodeResponse(resp *http.Response, body []byte, v any) error {
 	if resp.Request != nil && resp.Request.URL != nil {
 		method, path = resp.Request.Method, resp.Request.URL.Path
 	}
-	_, secret := v.(*ReceiverCreated)
-	return decodeResponse(resp, body, v, method, path, secret)
+	return decodeResponse(resp, body, v, method, path)
 }
 
 // decodeResponse is DecodeResponse for this package's client: method and
-// path name the call in errors (path below the base URL, without the query),
-// and secret says that a successful answer holds a secret, whose body is
-// then never kept in an error.
-func decodeResponse(resp *http.Response, body []byte, v any, method, path string, secret bool) error {
+// path name the call in errors (path below the base URL, without the query).
+// The body of a successful answer that holds a secret (a ReceiverCreated) is
+// never kept in an error.
+func decodeResponse(resp *http.Response, body []byte, v any, method, path string) error {
 	err := checkResponse(resp, body)
 	if err == nil && v != nil {
 		err = decodeBody(resp, body, v, method, path)
 	}
+	_, secret := v.(*ReceiverCreated)
 	if err != nil && secret && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
 		redactBody(err)
 	}
@@ -107,7 +107,7 @@ func checkResponse(resp *http.Response, body []byte) error {
 	switch {
 	case status >= 300 && status <= 399:
 		hint = baseURLHint(resp)
-	case isV3(resp) && strings.Contains(resp.Request.URL.Path, "/api/2.0/"):
+	case isV3(resp) && resp.Request.URL != nil && strings.Contains(resp.Request.URL.Path, "/api/2.0/"):
 		hint = baseURLHint(resp)
 	case status == http.StatusUnauthorized && resp.Request != nil && !isV3(resp):
 		hint = baseURLHint(resp)

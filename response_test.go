@@ -66,6 +66,19 @@ func TestDecodeResponseHintsWhichAPIsBaseURL(t *testing.T) {
 	}
 }
 
+// A caller's own *http.Request may have no URL (DecodeResponse does not
+// need one): its answer is mapped as any other, never a panic.
+func TestDecodeResponseOfARequestWithoutAURL(t *testing.T) {
+	for _, header := range []http.Header{{"X-Api-Key": {"k"}}, {"Authorization": {"12345:sig"}}} {
+		resp := answer(500, header)
+		resp.Request.URL = nil
+		err := khipu.DecodeResponse(resp, []byte(`{"message":"Servicio no disponible"}`), nil)
+		var se *khipu.ServiceError
+		require.ErrorAs(t, err, &se, "%v", header)
+		assert.Equal(t, "khipu: service error (HTTP 500): Servicio no disponible", err.Error(), "%v", header)
+	}
+}
+
 func TestDecodeResponseNeverKeepsACreatedReceiversSecret(t *testing.T) {
 	body := []byte(`{"receiver_id": 4242, "secret": "n3w-S3CRET", "oops"`)
 	err := khipu.DecodeResponse(answer(200, http.Header{}), body, new(khipu.ReceiverCreated))

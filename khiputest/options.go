@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/khipu-go/khipu/internal/params"
 )
 
 // ServerOption configures a Server built by NewServer.
@@ -42,7 +44,7 @@ func WithAPIKey(key string) ServerOption {
 	if strings.TrimSpace(key) == "" {
 		panic("khiputest: WithAPIKey: the key is empty")
 	}
-	if strings.ContainsFunc(key, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+	if params.HasSpaceOrControl(key) {
 		panic("khiputest: WithAPIKey: the key has a space or a control character, which Khipu's clients refuse to send")
 	}
 	return func(c *serverConfig) { c.apiKey = key }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/khipu-go/khipu"
+	"github.com/khipu-go/khipu/internal/params"
 	"github.com/khipu-go/khipu/internal/rest"
 )
 
@@ -58,7 +59,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	if strings.TrimSpace(apiKey) != apiKey {
 		return nil, &khipu.ParamError{Param: "apiKey", Reason: "has leading or trailing white space"}
 	}
-	if strings.ContainsFunc(apiKey, func(r rune) bool { return r < 0x21 || r == 0x7f }) {
+	if params.HasSpaceOrControl(apiKey) {
 		// Every call would fail on the header, after retries.
 		return nil, &khipu.ParamError{Param: "apiKey", Reason: "has a control character or a space"}
 	}

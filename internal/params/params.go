@@ -111,3 +111,11 @@ func Missing(fields ...Field) []string {
 func IsCountryCode(s string) bool {
 	return len(s) == 2 && 'A' <= s[0] && s[0] <= 'Z' && 'A' <= s[1] && s[1] <= 'Z'
 }
+
+// HasSpaceOrControl reports whether s holds a space or an ASCII control
+// character, which an API key sent in the x-api-key header cannot: the
+// v3 client refuses such a key, and so does khiputest, so that the two
+// agree on what a key may be.
+func HasSpaceOrControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f })
+}

@@ -120,7 +120,7 @@ func runLiveV3(ctx context.Context, out io.Writer, client *khipuv3.Client, geten
 		printBank(out, b.Name, b.MinAmount)
 	}
 	ord := liveOrder()
-	paid := false // set when polling saw the payment done and checked
+	var notified <-chan struct{} // nil unless listening for the notification
 	notifyURL, secret := getenv("KHIPU_NOTIFY_URL"), getenv("KHIPU_SECRET")
 	if notifyURL != "" && secret != "" {
 		addr := cmp.Or(getenv("KHIPU_LISTEN"), "127.0.0.1:8080")
@@ -128,9 +128,9 @@ func runLiveV3(ctx context.Context, out io.Writer, client *khipuv3.Client, geten
 		if err != nil {
 			return fmt.Errorf("listening for notifications on %s: %w", addr, err)
 		}
-		notified, stop := listenForNotifications(out, ln, secret, ord)
+		var stop func()
+		notified, stop = listenForNotifications(out, ln, secret, ord)
 		defer stop()
-		defer awaitLiveNotification(ctx, out, notified, &paid)
 	}
 	created, err := client.Payments.Create(ctx, &khipuv3.PaymentCreateParams{
 		Subject:       "khipu-go quickstart " + ord.ID,
@@ -149,7 +149,9 @@ func runLiveV3(ctx context.Context, out io.Writer, client *khipuv3.Client, geten
 		}
 		return polled{p.Status, p.StatusDetail, p.Check(ord.ID, ord.Amount, ord.Currency)}, nil
 	})
-	paid = err == nil
+	if err == nil && notified != nil {
+		awaitLiveNotification(ctx, out, notified)
+	}
 	return err
 }
 
@@ -159,15 +161,12 @@ func runLiveV3(ctx context.Context, out io.Writer, client *khipuv3.Client, geten
 // first.
 var notificationWait = 15 * time.Second
 
-// awaitLiveNotification waits, once the payment is paid, for the endpoint
-// to verify its signed notification (or ctx to end, or notificationWait),
+// awaitLiveNotification waits, the payment being paid, for the endpoint to
+// verify its signed notification (or ctx to end, or notificationWait),
 // so that the run does not close the endpoint while Khipu is delivering
 // it. A notification that does not come is reported, not an error: the
 // payment itself was read from Khipu and checked.
-func awaitLiveNotification(ctx context.Context, out io.Writer, notified <-chan struct{}, paid *bool) {
-	if !*paid {
-		return
-	}
+func awaitLiveNotification(ctx context.Context, out io.Writer, notified <-chan struct{}) {
 	timer := time.NewTimer(notificationWait)
 	defer timer.Stop()
 	select {

@@ -51,7 +51,8 @@ type VerifiedPayment struct {
 	// reconciled after its expires_date.
 	OutOfDate bool
 	// check is the API version's own check of the payment against an
-	// order: khipu.Payment.Check or khipuv3.Notification.Check.
+	// order: khipu.Payment.Check, khipuv3.Payment.Check or
+	// khipuv3.Notification.Check.
 	check func(transactionID string, amount khipu.Amount, currency string) error
 }
 

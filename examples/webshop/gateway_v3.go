@@ -59,11 +59,7 @@ func (g v3Gateway) Payment(ctx context.Context, paymentID string) (*VerifiedPaym
 	return &VerifiedPayment{
 		PaymentID: p.PaymentID, TransactionID: p.TransactionID, Amount: p.Amount, Currency: p.Currency,
 		Status: p.Status, StatusDetail: p.StatusDetail, ExpiresDate: p.ExpiresDate, OutOfDate: p.OutOfDateConciliation,
-		// The rules of a v2 payment's Check: done, and the order's
-		// transaction id, amount and currency.
-		check: (&khipu.Payment{
-			Status: p.Status, StatusDetail: p.StatusDetail, TransactionID: p.TransactionID, Amount: p.Amount, Currency: p.Currency,
-		}).Check,
+		check: p.Check,
 	}, nil
 }
 

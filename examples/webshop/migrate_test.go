@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -168,20 +167,13 @@ func assertMigratedOnce(t *testing.T, s *Store) {
 
 func TestShopProcessesStartingTogetherMigrateOneAtATime(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, dsn string) {
-		var wg sync.WaitGroup
-		start := make(chan struct{})
 		stores := make(chan *Store, 6)
-		for range 6 {
-			wg.Go(func() {
-				<-start
-				s, err := OpenStore(context.Background(), dsn, quiet)
-				if assert.NoError(t, err) {
-					stores <- s
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
+		atOnce(6, func(int) {
+			s, err := OpenStore(context.Background(), dsn, quiet)
+			if assert.NoError(t, err) {
+				stores <- s
+			}
+		})
 		close(stores)
 		n := 0
 		for s := range stores {

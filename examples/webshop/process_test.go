@@ -340,13 +340,20 @@ func (rs *replicaSet) start(t testing.TB, extra ...string) *shopProcess {
 // returns the order id and the id of the payment the payer was sent to.
 func (rs *replicaSet) buy(t testing.TB, product string) (orderID, paymentID string) {
 	t.Helper()
+	paymentID = rs.checkout(t, product)
+	return rs.api.paymentOrder(t, rs.khipu, paymentID), paymentID
+}
+
+// checkout posts the product form through the front, as a payer's browser
+// does, and returns the id of the payment the shop sent the payer to.
+func (rs *replicaSet) checkout(t testing.TB, product string) (paymentID string) {
+	t.Helper()
 	noRedirects := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := noRedirects.PostForm(rs.front.URL()+"/orders", url.Values{"product": {product}})
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-	paymentID = path.Base(resp.Header.Get("Location"))
-	return rs.api.paymentOrder(t, rs.khipu, paymentID), paymentID
+	return path.Base(resp.Header.Get("Location"))
 }
 
 // store opens the replicas' database from the test, to look at it.

@@ -65,19 +65,12 @@ func TestTwoShopProcessesReceivingTheSameNotificationAtOncePayTheOrderOnce(t *te
 			held := rs.front.heldNotifications()
 			require.Len(t, held, 1)
 
-			start := make(chan struct{})
-			var wg sync.WaitGroup
-			for i := range 20 {
+			atOnce(20, func(i int) {
 				to := []*shopProcess{a, b}[i%2]
-				wg.Go(func() {
-					<-start
-					status, err := held[0].deliver(context.Background(), to)
-					assert.NoError(t, err)
-					assert.Equal(t, http.StatusOK, status, "every delivery is acknowledged, so Khipu stops")
-				})
-			}
-			close(start)
-			wg.Wait()
+				status, err := held[0].deliver(context.Background(), to)
+				assert.NoError(t, err)
+				assert.Equal(t, http.StatusOK, status, "every delivery is acknowledged, so Khipu stops")
+			})
 			assertPaidOnce(t, rs, orderID, a, b)
 		})
 	})

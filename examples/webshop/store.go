@@ -207,19 +207,16 @@ func (s *Store) Create(ctx context.Context, product string, amount khipu.Amount,
 // is never replaced, so that only the payment the payer was sent to can pay
 // it.
 func (s *Store) SetPayment(ctx context.Context, orderID, paymentID string, expires, firstCheck time.Time) error {
-	res, err := s.db.ExecContext(ctx,
+	what := fmt.Sprintf("recording payment %s for order %s", paymentID, orderID)
+	// An error may be the row count's: the payment may well be recorded.
+	set, err := s.update(ctx, what,
 		`UPDATE orders SET payment_id = $1, expires_at = $2, next_check_at = $3 WHERE id = $4 AND payment_id IS NULL`,
 		paymentID, dbTime(expires), dbTime(firstCheck), orderID)
 	if err != nil {
-		return fmt.Errorf("recording payment %s for order %s: %w", paymentID, orderID, err)
+		return err
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		// The payment may well be recorded: what failed is finding out.
-		return fmt.Errorf("recording payment %s for order %s: %w", paymentID, orderID, err)
-	}
-	if n != 1 {
-		return fmt.Errorf("recording payment %s for order %s: no such order without a payment", paymentID, orderID)
+	if !set {
+		return fmt.Errorf("%s: no such order without a payment", what)
 	}
 	return nil
 }

@@ -56,6 +56,21 @@ func get(t *testing.T, s *Store, orderID string) Order {
 	return o
 }
 
+// atOnce runs fn(0) to fn(n-1) in n goroutines released together, so that
+// they race, and returns once all have returned.
+func atOnce(n int, fn func(i int)) {
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+}
+
 func TestStoreKeepsAnOrderExactly(t *testing.T) {
 	forEachDatabase(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
@@ -157,20 +172,13 @@ func TestStorePaysAnOrderOnceFromTwoConnectionPoolsAtOnce(t *testing.T) {
 		a, b := openStore(t, dsn), openStore(t, dsn)
 		o := newOrder(t, a, "pay1")
 
-		var wg sync.WaitGroup
-		start := make(chan struct{})
 		results := make(chan settled, 20)
-		for i := range 20 {
+		atOnce(20, func(i int) {
 			store := []*Store{a, b}[i%2]
-			wg.Go(func() {
-				<-start
-				outcome, err := store.Settle(context.Background(), done(o, "pay1"), time.Now())
-				assert.NoError(t, err)
-				results <- outcome
-			})
-		}
-		close(start)
-		wg.Wait()
+			outcome, err := store.Settle(context.Background(), done(o, "pay1"), time.Now())
+			assert.NoError(t, err)
+			results <- outcome
+		})
 		close(results)
 		paid := 0
 		for outcome := range results {
@@ -311,29 +319,22 @@ func TestStoreClaimsEachDueOrderForOneProcessOnly(t *testing.T) {
 		lease := at.Add(time.Minute)
 		var mu sync.Mutex
 		claims := map[string]int{}
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range 8 {
+		atOnce(8, func(i int) {
 			store := []*Store{a, b}[i%2]
-			wg.Go(func() {
-				<-start
-				for {
-					orders, err := store.ClaimDue(ctx, at, lease, 7)
-					if !assert.NoError(t, err) || len(orders) == 0 {
-						return
-					}
-					mu.Lock()
-					for _, o := range orders {
-						claims[o.ID]++
-						assert.Equal(t, 1, o.Checks, "counted")
-						assert.True(t, lease.Equal(o.NextCheckAt), "leased")
-					}
-					mu.Unlock()
+			for {
+				orders, err := store.ClaimDue(ctx, at, lease, 7)
+				if !assert.NoError(t, err) || len(orders) == 0 {
+					return
 				}
-			})
-		}
-		close(start)
-		wg.Wait()
+				mu.Lock()
+				for _, o := range orders {
+					claims[o.ID]++
+					assert.Equal(t, 1, o.Checks, "counted")
+					assert.True(t, lease.Equal(o.NextCheckAt), "leased")
+				}
+				mu.Unlock()
+			}
+		})
 		assert.Len(t, claims, len(due), "every due order claimed")
 		for id, n := range claims {
 			assert.True(t, due[id], "%s was not due", id)
